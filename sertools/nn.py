@@ -55,7 +55,6 @@ __all__ = [
     "softmax",
     "softmax_cross_entropy",
     "to_keras",
-    "uar",
 ]
 
 #: Activation functions a :class:`Dense` layer can use.
@@ -158,7 +157,9 @@ def _check_int_labels(y: Any, n: int, n_classes: int, name: str = "y") -> np.nda
     if y.ndim != 1:
         raise DataError(f"{name}: expected a 1-D array of class indices, got shape {y.shape}")
     if y.shape[0] != n:
-        raise DataError(f"{name}: {y.shape[0]} labels for {n} rows of inputs; the counts must match")
+        raise DataError(
+            f"{name}: {y.shape[0]} labels for {n} rows of inputs; the counts must match"
+        )
     if y.dtype.kind not in "iu":
         if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
             y = y.astype(np.int64)
@@ -236,23 +237,6 @@ def binary_cross_entropy_with_logits(logits: np.ndarray, y: np.ndarray) -> tuple
     return loss, grad.reshape(shape)
 
 
-def uar(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Unweighted average recall: the mean over true classes of per-class recall.
-
-    The same number as ``sklearn.metrics.balanced_accuracy_score`` (and
-    ``sertools.evaluation.report(...)["uar"]``), in plain numpy so that the
-    training loop can track it every epoch cheaply.
-
-    Notebook: ``book/05_nn_from_scratch.ipynb``.
-    """
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_true.ndim != 1 or y_true.size == 0:
-        raise DataError(f"uar: y_true {y_true.shape} and y_pred {y_pred.shape} must be equal, non-empty 1-D")
-    recalls = [np.mean(y_pred[y_true == c] == c) for c in np.unique(y_true)]
-    return float(np.mean(recalls))
-
-
 # ---------------------------------------------------------------------------
 # layers and network
 # ---------------------------------------------------------------------------
@@ -316,7 +300,9 @@ class Dense:
         if self.activation not in ACTIVATIONS:
             raise DataError(f"activation: unknown {self.activation!r}; use one of {ACTIVATIONS}")
         if self.W.ndim != 2 or self.b.shape != (self.W.shape[1],):
-            raise DataError(f"Dense: W must be (n_in, n_out) and b (n_out,), got {self.W.shape} and {self.b.shape}")
+            raise DataError(
+                f"Dense: W must be (n_in, n_out) and b (n_out,), got {self.W.shape} and {self.b.shape}"
+            )
 
     @property
     def n_in(self) -> int:
@@ -382,11 +368,15 @@ class Network:
     ) -> None:
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
-            raise DataError(f"sizes: need [n_features, ..., n_outputs] with every width >= 1, got {sizes}")
+            raise DataError(
+                f"sizes: need [n_features, ..., n_outputs] with every width >= 1, got {sizes}"
+            )
         if output not in OUTPUTS:
             raise DataError(f"output: unknown {output!r}; use one of {OUTPUTS}")
         if output == "softmax" and sizes[-1] < 2:
-            raise DataError(f"sizes: a softmax output needs >= 2 units, got {sizes[-1]} (use output='sigmoid')")
+            raise DataError(
+                f"sizes: a softmax output needs >= 2 units, got {sizes[-1]} (use output='sigmoid')"
+            )
         if output == "sigmoid" and sizes[-1] != 1:
             raise DataError(f"sizes: a sigmoid (binary) output has exactly 1 unit, got {sizes[-1]}")
         if not np.isfinite(weight_decay) or weight_decay < 0:
@@ -406,7 +396,9 @@ class Network:
             act = acts[i] if i < n_hidden else "linear"
             if act not in ACTIVATIONS:
                 raise DataError(f"activation: unknown {act!r}; use one of {ACTIVATIONS}")
-            self.layers.append(Dense(init_weights(a, b, init, rng, self.dtype), np.zeros(b, self.dtype), act))
+            self.layers.append(
+                Dense(init_weights(a, b, init, rng, self.dtype), np.zeros(b, self.dtype), act)
+            )
         self.history_: dict[str, list[float]] = {}
         self.best_epoch_: int | None = None
 
@@ -469,7 +461,9 @@ class Network:
     def _check_X(self, X: Any, name: str = "X") -> np.ndarray:
         X = np.asarray(X)
         if X.ndim != 2:
-            raise DataError(f"{name}: expected a 2-D array (n_samples, n_features), got shape {X.shape}")
+            raise DataError(
+                f"{name}: expected a 2-D array (n_samples, n_features), got shape {X.shape}"
+            )
         if X.shape[1] != self.layers[0].n_in:
             raise DataError(
                 f"{name}: has {X.shape[1]} features but the network's input layer expects {self.layers[0].n_in}"
@@ -515,7 +509,9 @@ class Network:
     def _penalty(self) -> float:
         if not self.weight_decay:
             return 0.0
-        return 0.5 * self.weight_decay * float(sum(np.sum(layer.W * layer.W) for layer in self.layers))
+        return (
+            0.5 * self.weight_decay * float(sum(np.sum(layer.W * layer.W) for layer in self.layers))
+        )
 
     def loss(self, X: np.ndarray, y: np.ndarray) -> float:
         """Mean cross-entropy on ``(X, y)`` plus the L2 penalty.
@@ -650,6 +646,10 @@ class Network:
             raise DataError("patience: early stopping needs a validation set (X_val, y_val)")
         if int(epochs) < 1 or int(batch_size) < 1:
             raise DataError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
+        # UAR is the evaluation chapter's metric (sklearn's balanced accuracy);
+        # imported here so that ``import sertools.nn`` needs numpy only.
+        from sertools.evaluation import uar
+
         opt = _make_optimizer(optimizer, lr, momentum)
         rng = _rng(seed)
         n = X.shape[0]
@@ -684,7 +684,12 @@ class Network:
                 hist["val_loss"].append(vloss)
                 hist["val_uar"].append(vuar)
                 if best is None or vuar > best[0] or (vuar == best[0] and vloss < best[1]):
-                    best, best_params, self.best_epoch_, since_best = (vuar, vloss), self.get_params(), epoch, 0
+                    best, best_params, self.best_epoch_, since_best = (
+                        (vuar, vloss),
+                        self.get_params(),
+                        epoch,
+                        0,
+                    )
                 else:
                     since_best += 1
                 bar.set_postfix(loss=f"{hist['loss'][-1]:.3f}", val_uar=f"{vuar:.3f}")
@@ -742,12 +747,19 @@ class Adam:
     Notebook: ``book/05_nn_from_scratch.ipynb``.
     """
 
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+    def __init__(
+        self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+    ) -> None:
         if not (np.isfinite(lr) and lr > 0):
             raise DataError(f"lr: must be > 0, got {lr}")
         if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
             raise DataError(f"beta1, beta2: must be in [0, 1), got {beta1}, {beta2}")
-        self.lr, self.beta1, self.beta2, self.eps = float(lr), float(beta1), float(beta2), float(eps)
+        self.lr, self.beta1, self.beta2, self.eps = (
+            float(lr),
+            float(beta1),
+            float(beta2),
+            float(eps),
+        )
         self.t = 0
         self.m: list[np.ndarray] | None = None
         self.v: list[np.ndarray] | None = None
@@ -864,7 +876,9 @@ def to_keras(net: Network) -> Any:
         last = i == len(net.layers) - 1
         act = net.output if last else layer.activation
         layers.append(
-            keras.layers.Dense(layer.n_out, activation=act, kernel_regularizer=reg, dtype=dtype, name=f"dense_{i}")
+            keras.layers.Dense(
+                layer.n_out, activation=act, kernel_regularizer=reg, dtype=dtype, name=f"dense_{i}"
+            )
         )
     model = keras.Sequential(layers, name="from_scratch")
     for layer, klayer in zip(net.layers, model.layers, strict=True):
