@@ -13,7 +13,7 @@ export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install book test unit nbval lint lab clean
+.PHONY: install vendor chromium book test unit nbval lint lab clean
 
 install: $(STAMP)
 
@@ -23,8 +23,21 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
+## make vendor: MathJax 3, RequireJS and the widgets HTML manager from npm (pinned by
+## scripts/vendor/package-lock.json) into a gitignored static folder that the build copies
+## to _build/html/_static/vendor/: the built pages never load anything from a CDN
+VENDOR_STAMP := scripts/vendor/node_modules/_book_static/vendor/.installed
+vendor: $(VENDOR_STAMP)
+
+$(VENDOR_STAMP): scripts/vendor/package.json scripts/vendor/package-lock.json scripts/vendor/install.sh
+	bash scripts/vendor/install.sh
+
+## make chromium: the headless browser for the browser tests (Debian package; never `playwright install`)
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
 ## make book: execute every notebook (cached: only changed ones re-run) and build the HTML in _build/html
-book: install
+book: install vendor
 	$(BIN)/jupyter-book build . -W --keep-going
 
 lint: install
@@ -37,7 +50,7 @@ nbval: install
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -n 2 --dist loadfile -p no:cacheprovider book
 
 ## make test: lint, unit tests, every notebook under nbval, the book build, then browser tests on the built book
-test: lint unit nbval book
+test: lint unit nbval book chromium
 	$(BIN)/python -m pytest tests -m browser
 
 lab: install
