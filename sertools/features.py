@@ -263,8 +263,19 @@ def mel_filterbank(
 
     Notebook: ``book/04_mfcc.ipynb``.
     """
-    sr = _pos_num(sr, "sr")
     n_fft = _pos_int(n_fft, "n_fft")
+    return _mel_fb(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype).copy()
+
+
+def _mel_fb(sr: float, n_fft: int, n_mels: int, fmin: float, fmax: float | None, htk: bool,
+            norm: str | float | None, dtype: type) -> np.ndarray:
+    """The cached read-only filterbank (after the same checks as :func:`mel_filterbank`)."""
+    return _mel_fb_cached(*_mel_fb_key(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype))
+
+
+def _mel_fb_key(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype=np.float32) -> tuple:
+    """Checked, hashable arguments of :func:`_mel_fb_cached`."""
+    sr = _pos_num(sr, "sr")
     n_mels = _pos_int(n_mels, "n_mels")
     fmin = _pos_num(fmin, "fmin", allow_zero=True)
     fmax = sr / 2.0 if fmax is None else _pos_num(fmax, "fmax")
@@ -275,21 +286,7 @@ def mel_filterbank(
             norm = float(norm)
         except (TypeError, ValueError):
             raise AudioError(f"norm: expected 'slaney', None or a number, got {norm!r}") from None
-    return _mel_fb_cached(sr, n_fft, n_mels, fmin, float(fmax), bool(htk), norm, np.dtype(dtype).str).copy()
-
-
-def _mel_fb(sr: float, n_fft: int, n_mels: int, fmin: float, fmax: float | None, htk: bool,
-            norm: str | float | None, dtype: type) -> np.ndarray:
-    """The cached read-only filterbank (after the same checks as :func:`mel_filterbank`)."""
-    sr = _pos_num(sr, "sr")
-    n_mels = _pos_int(n_mels, "n_mels")
-    fmin = _pos_num(fmin, "fmin", allow_zero=True)
-    fmax = sr / 2.0 if fmax is None else _pos_num(fmax, "fmax")
-    if fmax <= fmin:
-        raise AudioError(f"fmax: {fmax} Hz must be above fmin={fmin} Hz")
-    if norm is not None and norm != "slaney":
-        norm = float(norm)
-    return _mel_fb_cached(sr, n_fft, n_mels, fmin, float(fmax), bool(htk), norm, np.dtype(dtype).str)
+    return (sr, int(n_fft), n_mels, fmin, float(fmax), bool(htk), norm, np.dtype(dtype).str)
 
 
 # --------------------------------------------------------------------------- STFT
@@ -332,7 +329,12 @@ def _frames_fft(
             "(use center=True or a smaller n_fft)"
         )
     frames = frame(y, n_fft, hop_length)
-    return scipy.fft.rfft(frames * win, axis=-1, workers=-1)
+    return scipy.fft.rfft(frames * win, axis=-1, overwrite_x=True, workers=_workers(frames.size))
+
+
+def _workers(size: int) -> int:
+    """FFT threads: all cores for big batches, one for small ones (threads cost more than they save)."""
+    return -1 if size >= 1 << 20 else 1
 
 
 def stft(
@@ -386,13 +388,36 @@ def stft(
     return _frames_fft(y, n_fft, hop_length, win_length, window, center, pad_mode).T
 
 
-def _power_frames(y, n_fft, hop_length, win_length, window, center, pad_mode, power) -> np.ndarray:
-    """|STFT|^power with frames first, shape (n_frames, n_bins)."""
+@functools.lru_cache(maxsize=64)
+def _paired_fb(fb_key: tuple, dtype: str) -> np.ndarray:
+    """The filterbank transposed with each row doubled, for ``[re, im]`` interleaved input."""
+    fb = _mel_fb_cached(*fb_key)
+    out = np.repeat(fb.T.astype(dtype), 2, axis=0)
+    out.setflags(write=False)
+    return out
+
+
+def _mel_frames(y, sr, n_fft, hop_length, win_length, window, center, pad_mode, power,
+                n_mels, fmin, fmax, htk, norm) -> np.ndarray:
+    """Mel power spectrogram with frames first, shape (n_frames, n_mels).
+
+    For ``power=2`` the squared real and imaginary parts (the complex FFT output
+    viewed as interleaved reals, squared in place) go through one matrix product
+    with a row-doubled filterbank: ``F (re^2 + im^2) = [F F] [re^2; im^2]``.
+    """
+    power = _pos_num(power, "power")
+    n_fft = _pos_int(n_fft, "n_fft")
+    fb = _mel_fb(sr, n_fft, n_mels, fmin, fmax, htk, norm, np.float32)
     X = _frames_fft(y, n_fft, hop_length, win_length, window, center, pad_mode)
     if power == 2.0:
-        return X.real**2 + X.imag**2
+        real = X.real.dtype
+        Xv = X.view(real)
+        np.square(Xv, out=Xv)
+        return Xv @ _paired_fb(_mel_fb_key(sr, n_fft, n_mels, fmin, fmax, htk, norm), real.str)
     mag = np.abs(X)
-    return mag if power == 1.0 else mag**power
+    if power != 1.0:
+        mag **= power
+    return mag @ fb.T.astype(mag.dtype)
 
 
 # --------------------------------------------------------------------------- mel / dB / MFCC
@@ -443,9 +468,8 @@ def melspectrogram(
         n_fft = 2 * (S.shape[-2] - 1)
         fb = _mel_fb(sr, n_fft, n_mels, fmin, fmax, htk, norm, np.float32)
         return np.einsum("mf,...ft->...mt", fb, S, optimize=True)
-    P = _power_frames(y, n_fft, hop_length, win_length, window, center, pad_mode, power)
-    fb = _mel_fb(sr, _pos_int(n_fft, "n_fft"), n_mels, fmin, fmax, htk, norm, np.float32)
-    return (P @ fb.T).T
+    return _mel_frames(y, sr, n_fft, hop_length, win_length, window, center, pad_mode, power,
+                       n_mels, fmin, fmax, htk, norm).T
 
 
 def power_to_db(
@@ -584,10 +608,9 @@ def mfcc(
         raise AudioError(f"norm: expected 'ortho' or None, got {norm!r}")
     lifter = _pos_num(lifter, "lifter", allow_zero=True)
     if S is None:
-        P = _power_frames(y, n_fft, hop_length, win_length, window, center, pad_mode,
-                          _pos_num(power, "power"))
-        fb = _mel_fb(sr, _pos_int(n_fft, "n_fft"), n_mels, fmin, fmax, htk, mel_norm, np.float32)
-        log_mel = power_to_db(P @ fb.T, top_db=top_db)  # (n_frames, n_mels)
+        mel = _mel_frames(y, sr, n_fft, hop_length, win_length, window, center, pad_mode, power,
+                          n_mels, fmin, fmax, htk, mel_norm)
+        log_mel = power_to_db(mel, top_db=top_db)  # (n_frames, n_mels)
         n_in = log_mel.shape[-1]
         if n_mfcc > n_in:
             raise AudioError(f"n_mfcc: {n_mfcc} coefficients asked from only n_mels={n_in} bands")
