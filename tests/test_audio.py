@@ -236,3 +236,17 @@ def test_normalize_bad_arguments() -> None:
         normalize_level(np.ones(4), -20.0, mode="loudness")
     with pytest.raises(AudioError, match="target_dbfs"):
         normalize_level(np.ones(4), 3.0, mode="peak")
+
+
+@pytest.mark.parametrize("kind", ["silence", "short", "short_silence"])
+def test_silent_and_short_files_give_finite_features(tmp_path: Path, kind: str) -> None:
+    """What load returns for silence and sub-frame clips must not make MFCCs NaN downstream."""
+    from sertools.features import functionals, mfcc
+
+    data = {"silence": np.zeros(16000), "short": _tone(16000, seconds=0.01), "short_silence": np.zeros(100)}[kind]
+    f = tmp_path / f"{kind}.wav"
+    sf.write(f, data, 16000)
+    y, sr = load(f)
+    m = mfcc(y=y, sr=sr)
+    assert m.shape[0] == 20 and m.shape[1] >= 1 and np.all(np.isfinite(m))
+    assert np.all(np.isfinite(functionals(y, sr)))
