@@ -32,10 +32,25 @@ import pandas as pd
 from sertools.errors import DataError, SertoolsError
 
 __all__ = [
+    "DEFAULT_MODEL",
+    "MODEL_KINDS",
     "FeatureConfig",
+    "TrainResult",
+    "class_weights",
+    "crops",
+    "default_feature_config",
+    "load_data",
+    "make_dataset",
+    "pad_sequences",
+    "predict_proba",
+    "set_seed",
+    "shard_dataset",
+    "spec_augment",
+    "train",
+    "train_model",
+    "write_shards",
     "GlobalNormalizer",
     "SpeakerNormalizer",
-    "cache_dir",
     "extract_features",
     "leave_one_speaker_out",
     "speaker_kfold",
@@ -508,16 +523,13 @@ class FeatureConfig:
         return np.concatenate(parts, axis=0).T.copy()
 
 
-def cache_dir() -> Path:
-    """The sertools cache folder: ``$SERTOOLS_CACHE`` or ``~/.cache/sertools``."""
-    return Path(os.environ.get("SERTOOLS_CACHE") or Path.home() / ".cache" / "sertools")
-
-
 def _feature_cache_path(path: str, config: FeatureConfig) -> Path | None:
     try:
         st = os.stat(path)
     except OSError:
         return None
+    from sertools.datasets import cache_dir
+
     key = hashlib.sha1(f"{os.path.abspath(path)}|{st.st_mtime_ns}|{st.st_size}".encode()).hexdigest()
     return cache_dir() / "features" / config.key() / key[:2] / f"{key}.npy"
 
@@ -601,3 +613,637 @@ def _read(path: str | os.PathLike[str]) -> pd.DataFrame:
     from sertools.datasets import read_manifest
 
     return read_manifest(path)
+
+
+# ---------------------------------------------------------------------------
+# Variable-length clips: padding, crops
+# ---------------------------------------------------------------------------
+
+
+def pad_sequences(seqs: Sequence[np.ndarray], n_frames: int | None = None, mode: str = "start") -> np.ndarray:
+    """Stack ``(frames, features)`` arrays into ``(n, n_frames, features)`` with zero padding.
+
+    Clips longer than ``n_frames`` are cut (``mode="start"`` keeps the
+    beginning, ``"center"`` the middle); shorter ones are padded with all-zero
+    frames, which the models mask out. ``n_frames=None`` uses the longest clip.
+
+    Notebook: ``book/06_cnn_rnn_keras.ipynb``.
+    """
+    arrays, _ = _as_frames(list(seqs), "seqs")
+    d = arrays[0].shape[1]
+    t = max(a.shape[0] for a in arrays) if n_frames is None else int(n_frames)
+    if t <= 0:
+        raise DataError(f"n_frames={n_frames}: must be positive")
+    if mode not in ("start", "center"):
+        raise DataError(f"mode={mode!r}: expected 'start' or 'center'")
+    out = np.zeros((len(arrays), t, d), dtype=np.float32)
+    for i, a in enumerate(arrays):
+        off = 0 if (mode == "start" or a.shape[0] <= t) else (a.shape[0] - t) // 2
+        seg = a[off : off + t]
+        out[i, : seg.shape[0]] = seg
+    return out
+
+
+def crops(seq: np.ndarray, n_frames: int, hop: int | None = None) -> np.ndarray:
+    """Overlapping crops ``(k, n_frames, features)`` covering a clip, for test-time averaging.
+
+    A clip shorter than ``n_frames`` gives one zero-padded crop. ``hop``
+    defaults to half a crop; the last crop is aligned to the clip's end.
+
+    Notebook: ``book/07_training_without_leaks.ipynb``.
+    """
+    seq = np.asarray(seq, dtype=np.float32)
+    if seq.ndim != 2:
+        raise DataError(f"seq: expected (frames, features), got shape {seq.shape}")
+    n_frames = int(n_frames)
+    hop = max(1, int(hop or n_frames // 2))
+    if seq.shape[0] <= n_frames:
+        return pad_sequences([seq], n_frames)
+    starts = list(range(0, seq.shape[0] - n_frames + 1, hop))
+    if starts[-1] != seq.shape[0] - n_frames:
+        starts.append(seq.shape[0] - n_frames)
+    return np.stack([seq[s : s + n_frames] for s in starts])
+
+
+def class_weights(y: Sequence[int] | np.ndarray, n_classes: int) -> dict[int, float]:
+    """Balanced class weights ``n / (n_classes * count_c)`` (absent classes get weight 0).
+
+    Notebook: ``book/07_training_without_leaks.ipynb``.
+    """
+    y = np.asarray(y, dtype=int)
+    counts = np.bincount(y, minlength=n_classes).astype(float)
+    w = np.where(counts > 0, len(y) / (n_classes * np.maximum(counts, 1)), 0.0)
+    return {i: float(w[i]) for i in range(n_classes)}
+
+
+# ---------------------------------------------------------------------------
+# TensorFlow parts (imported lazily)
+# ---------------------------------------------------------------------------
+
+
+def set_seed(seed: int = 0, deterministic: bool = True) -> None:
+    """Seed Python, numpy, TensorFlow and Keras; optionally make TF ops deterministic.
+
+    ``tf.config.experimental.enable_op_determinism()`` makes two runs with the
+    same seed give the same weights (at some cost in speed on GPUs).
+
+    Notebook: ``book/07_training_without_leaks.ipynb``.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(int(seed))
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def get_strategy() -> Any:
+    """``tf.distribute.MirroredStrategy`` when more than one GPU is visible, else ``None``.
+
+    Notebook: ``book/07_training_without_leaks.ipynb``.
+    """
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return tf.distribute.MirroredStrategy() if len(gpus) > 1 else None
+
+
+def spec_augment(x: Any, time_masks: int = 2, time_width: int = 12, freq_masks: int = 2, freq_width: int = 5) -> Any:
+    """SpecAugment masks on one ``(frames, features)`` tensor (TensorFlow op, for ``tf.data``).
+
+    Sets ``time_masks`` random runs of up to ``time_width`` frames and
+    ``freq_masks`` runs of up to ``freq_width`` features to zero (the
+    normalised mean). Randomness follows TensorFlow's seeds (:func:`set_seed`).
+
+    Notebook: ``book/06_cnn_rnn_keras.ipynb``.
+    """
+    import tensorflow as tf
+
+    t = tf.shape(x)[0]
+    f = tf.shape(x)[1]
+    keep = tf.ones_like(x)
+    for axis, n_masks, width, size in ((0, time_masks, time_width, t), (1, freq_masks, freq_width, f)):
+        idx = tf.range(size)
+        for _ in range(n_masks):
+            w = tf.random.uniform([], 0, width + 1, dtype=tf.int32)
+            s = tf.random.uniform([], 0, tf.maximum(size - w, 1), dtype=tf.int32)
+            m = tf.cast((idx < s) | (idx >= s + w), x.dtype)
+            keep = keep * (m[:, None] if axis == 0 else m[None, :])
+    return x * keep
+
+
+def make_dataset(
+    X: np.ndarray,
+    y: np.ndarray | None = None,
+    batch_size: int = 32,
+    shuffle: bool = False,
+    seed: int = 0,
+    crop_frames: int | None = None,
+    lengths: np.ndarray | None = None,
+    augment: bool = False,
+    cache: bool = True,
+) -> Any:
+    """A ``tf.data`` pipeline over in-memory features: cache, shuffle, crop, augment, batch, prefetch.
+
+    Parameters
+    ----------
+    X : np.ndarray
+        ``(n, n_frames, features)`` padded sequences or ``(n, features)`` vectors.
+    y : np.ndarray of int, optional
+        Class indices.
+    crop_frames : int, optional
+        Random crops of this many frames per example and epoch (sequences only;
+        ``lengths`` keeps crops inside the real frames).
+    augment : bool
+        SpecAugment masks (sequences only, see :func:`spec_augment`).
+
+    Notebook: ``book/07_training_without_leaks.ipynb``.
+    """
+    import tensorflow as tf
+
+    X = np.asarray(X, dtype=np.float32)
+    items: tuple[Any, ...] = (X,)
+    if lengths is None and X.ndim == 3:
+        lengths = np.full(len(X), X.shape[1], dtype=np.int32)
+    if X.ndim == 3:
+        items += (np.asarray(lengths, dtype=np.int32),)
+    if y is not None:
+        items += (np.asarray(y, dtype=np.int32),)
+    ds = tf.data.Dataset.from_tensor_slices(items)
+    if cache:
+        ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(len(X), seed=seed, reshuffle_each_iteration=True)
+
+    def _map(*t: Any) -> Any:
+        x = t[0]
+        if X.ndim == 3:
+            if crop_frames is not None:
+                n = tf.maximum(t[1] - crop_frames, 0)
+                off = tf.random.uniform([], 0, n + 1, dtype=tf.int32)
+                x = x[off : off + crop_frames]
+                x = tf.pad(x, [[0, crop_frames - tf.shape(x)[0]], [0, 0]])
+                x.set_shape((crop_frames, X.shape[2]))
+            if augment:
+                x = spec_augment(x)
+        return (x, t[-1]) if y is not None else x
+
+    if shuffle:  # random ops in sequence: reproducible under a seed
+        ds = ds.map(_map)
+    else:
+        ds = ds.map(_map, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def write_shards(
+    features: Sequence[np.ndarray], labels: Sequence[int], folder: str | os.PathLike[str], shard_size: int = 256,
+    n_frames: int | None = None,
+) -> list[Path]:
+    """Write padded features and labels to ``.npz`` shards, for corpora larger than memory.
+
+    Notebook: ``book/07_training_without_leaks.ipynb``.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = np.asarray(labels, dtype=np.int32)
+    if len(labels) != len(features):
+        raise DataError(f"labels: has {len(labels)} entries for {len(features)} feature arrays")
+    out = []
+    for k, start in enumerate(range(0, len(features), shard_size)):
+        chunk = list(features[start : start + shard_size])
+        Xc = pad_sequences(chunk, n_frames) if np.asarray(chunk[0]).ndim == 2 else np.stack(chunk).astype(np.float32)
+        p = folder / f"shard-{k:05d}.npz"
+        np.savez(p, X=Xc, y=labels[start : start + shard_size])
+        out.append(p)
+    return out
+
+
+def shard_dataset(
+    shards: Sequence[str | os.PathLike[str]], batch_size: int = 32, shuffle: bool = True, seed: int = 0,
+    buffer: int = 1024,
+) -> Any:
+    """Stream ``(x, y)`` batches from shards written by :func:`write_shards`, one shard in memory at a time.
+
+    Notebook: ``book/07_training_without_leaks.ipynb``.
+    """
+    import tensorflow as tf
+
+    paths = [str(p) for p in shards]
+    if not paths:
+        raise DataError("shards: no shard files given")
+    with np.load(paths[0]) as z:
+        x_spec = tf.TensorSpec(shape=(None,) * 0 + z["X"].shape[1:], dtype=tf.float32)
+
+    def gen() -> Any:
+        order = np.random.default_rng(seed).permutation(len(paths)) if shuffle else range(len(paths))
+        for i in order:
+            with np.load(paths[i]) as z:
+                yield from zip(z["X"], z["y"], strict=True)
+
+    ds = tf.data.Dataset.from_generator(gen, output_signature=(x_spec, tf.TensorSpec((), tf.int32)))
+    if shuffle:
+        ds = ds.shuffle(buffer, seed=seed)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def predict_proba(model: Any, X: Any, batch_size: int = 64, crop_frames: int | None = None) -> np.ndarray:
+    """Class probabilities of a Keras model, calling it directly (no ``model.predict`` overhead).
+
+    ``X`` is an ``(n, features)`` array, an ``(n, frames, features)`` array or
+    a list of ``(frames, features)`` arrays (padded per batch; or, with
+    ``crop_frames``, split into crops whose probabilities are averaged).
+
+    Notebook: ``book/06_cnn_rnn_keras.ipynb``.
+    """
+    if isinstance(X, np.ndarray) and X.ndim in (2, 3) and crop_frames is None:
+        batches = [X[i : i + batch_size] for i in range(0, len(X), batch_size)]
+        return np.concatenate([np.asarray(model(b.astype(np.float32), training=False)) for b in batches])
+    seqs = list(X)
+    if crop_frames is not None:
+        out = []
+        for s in seqs:
+            c = crops(s, crop_frames)
+            out.append(np.asarray(model(c, training=False)).mean(axis=0))
+        return np.stack(out)
+    order = np.argsort([len(s) for s in seqs])  # similar lengths together: less padding
+    probs = np.zeros((len(seqs), 0), dtype=np.float32)
+    parts = {}
+    for i in range(0, len(order), batch_size):
+        idx = order[i : i + batch_size]
+        p = np.asarray(model(pad_sequences([seqs[j] for j in idx]), training=False))
+        parts.update({int(j): p[k] for k, j in enumerate(idx)})
+    probs = np.stack([parts[i] for i in range(len(seqs))])
+    return probs
+
+
+def _uar(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    from sertools.evaluation import uar
+
+    return float(uar(y_true, y_pred))
+
+
+def train_model(
+    model: Any,
+    X_train: Any,
+    y_train: np.ndarray,
+    X_val: Any,
+    y_val: np.ndarray,
+    epochs: int = 30,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    patience: int = 8,
+    use_class_weights: bool = True,
+    crop_frames: int | None = None,
+    augment: bool = False,
+    seed: int = 0,
+    checkpoint: str | os.PathLike[str] | None = None,
+    monitor: dict[str, tuple[Any, np.ndarray]] | None = None,
+    progress: bool = True,
+) -> dict[str, list[float]]:
+    """Train a Keras classifier, selecting the epoch by VALIDATION UAR (never test).
+
+    After every epoch a callback computes the unweighted average recall on the
+    validation set; the best weights are kept (and saved to ``checkpoint`` if
+    given), training stops after ``patience`` epochs without improvement, and
+    the best weights are restored at the end.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Uncompiled or compiled; it is (re)compiled with Adam and sparse
+        categorical cross-entropy.
+    X_train, X_val : arrays or lists of (frames, features) arrays
+        Features, already normalised with statistics of the training set.
+    y_train, y_val : np.ndarray of int
+        Class indices.
+    crop_frames : int, optional
+        Train on random crops of this many frames (sequences).
+    augment : bool
+        SpecAugment masks on training sequences.
+    monitor : dict, optional
+        Extra ``name: (X, y)`` sets whose UAR is *recorded* per epoch as
+        ``<name>_uar`` for plots (e.g. to show why selecting on the test set
+        is a leak); they never influence training or selection.
+
+    Returns
+    -------
+    dict
+        History: ``loss``, ``val_uar`` (+ ``<name>_uar``) per epoch,
+        ``best_epoch`` (1-based) and ``best_val_uar``.
+
+    Notebook: ``book/07_training_without_leaks.ipynb``.
+    """
+    import keras
+    from tqdm.auto import tqdm
+
+    y_train = np.asarray(y_train, dtype=np.int32)
+    y_val = np.asarray(y_val, dtype=np.int32)
+    n_classes = int(model.output_shape[-1])
+    if isinstance(X_train, np.ndarray) and X_train.ndim == 2:
+        Xtr, lengths = X_train.astype(np.float32), None
+    else:
+        seqs = list(X_train)
+        lengths = np.array([len(s) for s in seqs], dtype=np.int32)
+        t = max(int(lengths.max()), crop_frames or 0)
+        Xtr = pad_sequences(seqs, t)
+    if len(Xtr) != len(y_train):
+        raise DataError(f"y_train: has {len(y_train)} labels for {len(Xtr)} examples")
+    ds = make_dataset(Xtr, y_train, batch_size, shuffle=True, seed=seed, crop_frames=crop_frames,
+                      lengths=lengths, augment=augment)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="sparse_categorical_crossentropy", jit_compile=False)
+
+    class _ValUAR(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.best = -1.0
+            self.best_epoch = 0
+            self.best_weights: list[np.ndarray] | None = None
+            self.wait = 0
+            self.hist: dict[str, list[float]] = {"loss": [], "val_uar": []}
+            self.bar = tqdm(total=epochs, desc=f"training {model.name}", disable=not progress)
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            logs = logs if logs is not None else {}
+            pv = predict_proba(self.model, X_val, batch_size=64)
+            score = _uar(y_val, pv.argmax(axis=1))
+            logs["val_uar"] = score
+            self.hist["loss"].append(float(logs.get("loss", np.nan)))
+            self.hist["val_uar"].append(score)
+            for name, (Xm, ym) in (monitor or {}).items():
+                pm = predict_proba(self.model, Xm, batch_size=64)
+                self.hist.setdefault(f"{name}_uar", []).append(_uar(np.asarray(ym), pm.argmax(axis=1)))
+            if score > self.best:
+                self.best, self.best_epoch, self.wait = score, epoch + 1, 0
+                self.best_weights = [w.copy() for w in self.model.get_weights()]
+                if checkpoint is not None:
+                    self.model.save(checkpoint)
+            else:
+                self.wait += 1
+                if self.wait >= patience:
+                    self.model.stop_training = True
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{logs.get('loss', np.nan):.3f}", val_uar=f"{score:.3f}")
+
+        def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+            self.bar.close()
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    cb = _ValUAR()
+    cw = class_weights(y_train, n_classes) if use_class_weights else None
+    model.fit(ds, epochs=int(epochs), verbose=0, callbacks=[cb], class_weight=cw, shuffle=False)
+    hist: dict[str, Any] = dict(cb.hist)
+    hist["best_epoch"] = cb.best_epoch
+    hist["best_val_uar"] = cb.best
+    return hist
+
+
+# ---------------------------------------------------------------------------
+# From a corpus to a saved model
+# ---------------------------------------------------------------------------
+
+#: The book's best model (chapter 6 compares them): ``sertools train`` uses it by default.
+DEFAULT_MODEL = "crnn"
+#: Model types ``train`` accepts.
+MODEL_KINDS = ("crnn", "cnn", "cnn2d", "lstm", "mlp", "svm")
+
+
+def default_feature_config(model: str) -> FeatureConfig:
+    """The features each model type is trained on by default.
+
+    ``crnn``/``cnn2d``: 40 log-mel bands (32 ms window, 10 ms hop);
+    ``cnn``/``lstm``: 20 MFCCs + deltas; ``mlp``/``svm``: utterance functionals.
+
+    Notebook: ``book/06_cnn_rnn_keras.ipynb``.
+    """
+    if model in ("crnn", "cnn2d"):
+        return FeatureConfig(kind="logmel", n_mels=40)
+    if model in ("cnn", "lstm"):
+        return FeatureConfig(kind="mfcc", n_mfcc=20, n_mels=40, deltas=1)
+    if model in ("mlp", "svm"):
+        return FeatureConfig(kind="functionals")
+    raise DataError(f"model: unknown type {model!r}; expected one of {', '.join(MODEL_KINDS)}")
+
+
+#: Default number of epochs per model (early stopping on validation UAR usually ends sooner).
+DEFAULT_EPOCHS = {"crnn": 40, "cnn": 40, "cnn2d": 40, "lstm": 30, "mlp": 150}
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What :func:`train` returns: the saved-ready bundle, metrics, history and split.
+
+    Notebook: ``book/07_training_without_leaks.ipynb``.
+    """
+
+    bundle: Any
+    metrics: dict[str, Any]
+    history: dict[str, Any]
+    split: np.ndarray
+
+
+def load_data(data: Any) -> pd.DataFrame:
+    """A manifest DataFrame from a DataFrame, a manifest CSV, a folder with ``manifest.csv``
+    or a recognised corpus folder (RAVDESS, CREMA-D, EmoDB, TESS, SAVEE).
+
+    Notebook: ``book/07_training_without_leaks.ipynb``.
+    """
+    if isinstance(data, pd.DataFrame):
+        return data
+    p = Path(data)
+    if not p.exists():
+        raise DataError(f"{p}: no such file or folder")
+    from sertools import datasets
+
+    if p.is_file() or (p / "manifest.csv").is_file():
+        return datasets.read_manifest(p)
+    loader = getattr(datasets, "load_corpus", None)
+    if loader is None:
+        raise DataError(f"{p}: no manifest.csv in this folder")
+    return loader(p)
+
+
+def _noisy_copies(
+    paths: Sequence[str], config: FeatureConfig, snr_db: float, seed: int, progress: bool
+) -> list[np.ndarray]:
+    """Features of noise-augmented copies of the given clips (white/pink noise at ``snr_db``)."""
+    from tqdm.auto import tqdm
+
+    from sertools.audio import load
+    from sertools.preprocess import add_noise
+
+    out = []
+    for i, p in enumerate(tqdm(paths, desc=f"noise {snr_db:g} dB", disable=not progress)):
+        y, sr = load(p, sr=config.sr)
+        kind = ("white", "pink")[i % 2]
+        try:
+            y = add_noise(y, snr_db, kind=kind, rng=seed * 100003 + i)
+        except SertoolsError:  # a silent clip cannot be mixed at an SNR: keep it clean
+            pass
+        out.append(config.extract(y, sr))
+    return out
+
+
+def train(
+    data: Any,
+    model: str = DEFAULT_MODEL,
+    epochs: int | None = None,
+    seed: int = 0,
+    feature_config: FeatureConfig | None = None,
+    split: np.ndarray | None = None,
+    batch_size: int = 32,
+    learning_rate: float = 2e-3,
+    crop_frames: int | None = 200,
+    augment: bool = True,
+    noise_snr_db: float | None = None,
+    patience: int = 10,
+    deterministic: bool = True,
+    progress: bool = True,
+    checkpoint: str | os.PathLike[str] | None = None,
+) -> TrainResult:
+    """Train one model type on a corpus with the leak-free protocol; return a :class:`ModelBundle`.
+
+    1. split by speaker (:func:`speaker_split`, or the manifest's ``split`` column, or ``split``);
+    2. features (:func:`extract_features`, cached);
+    3. normaliser fitted on the training clips only;
+    4. Keras models: :func:`train_model` (validation UAR selects the epoch;
+       class weights; random crops + SpecAugment; optional noise copies);
+       ``svm``: :func:`sertools.baselines.fit_baseline` (grouped CV on training speakers);
+    5. validation and test metrics with :func:`sertools.evaluation.report`
+       (the test set is used once, at the end).
+
+    Parameters
+    ----------
+    data : DataFrame or path
+        See :func:`load_data`.
+    model : {"crnn", "cnn", "cnn2d", "lstm", "mlp", "svm"}
+        Model type (default :data:`DEFAULT_MODEL`).
+    epochs : int, optional
+        Maximum epochs (default :data:`DEFAULT_EPOCHS`); ignored for ``svm``.
+    seed : int
+        Seeds the split, the weights, shuffling and augmentation.
+    noise_snr_db : float, optional
+        Add one noisy copy (white or pink noise at this SNR) of every training clip.
+
+    Returns
+    -------
+    TrainResult
+        ``bundle`` (call ``.save(folder)``), ``metrics`` (JSON-ready: ``val_uar``,
+        ``test_uar``, the split's speakers, reports, timings), ``history``, ``split``.
+
+    Notebook: ``book/07_training_without_leaks.ipynb``.
+    """
+    import time
+
+    from sertools.bundle import ModelBundle
+    from sertools.datasets import EMOTIONS
+    from sertools.evaluation import report
+
+    if model not in MODEL_KINDS:
+        raise DataError(f"model: unknown type {model!r}; expected one of {', '.join(MODEL_KINDS)}")
+    df = load_data(data).reset_index(drop=True)
+    for col in ("path", "emotion", "speaker"):
+        if col not in df.columns:
+            raise DataError(f"manifest: missing column {col!r}")
+    if split is None:
+        split_method = "manifest split column" if "split" in df.columns else "speaker hold-out (speaker_split)"
+        split = speaker_split(df, seed=seed)
+    else:
+        split_method = "given"
+        split = np.asarray(split, dtype=object)
+        if len(split) != len(df):
+            raise DataError(f"split: has {len(split)} entries for {len(df)} rows")
+    tr, va, te = (np.flatnonzero(split == s) for s in SPLITS)
+    if len(tr) == 0 or len(va) == 0:
+        raise DataError("split: needs training and validation rows")
+    emotions = df["emotion"].astype(str).to_numpy()
+    present = set(emotions[tr])
+    labels = [e for e in EMOTIONS if e in present] + sorted(present - set(EMOTIONS))
+    if len(labels) < 2:
+        raise DataError(f"manifest: the training speakers have only {len(labels)} emotion(s)")
+    unknown = sorted(set(emotions[np.concatenate([va, te])]) - present)
+    if unknown:
+        raise DataError(f"manifest: emotions {unknown} are in val/test but not in the training speakers")
+    index = {lb: i for i, lb in enumerate(labels)}
+    y = np.array([index[e] for e in emotions], dtype=np.int32)
+    speakers = df["speaker"].astype(str).to_numpy()
+
+    config = feature_config or default_feature_config(model)
+    if model in ("mlp", "svm") and config.kind != "functionals":
+        raise DataError(f"model {model!r}: needs kind='functionals' features, got {config.kind!r}")
+    if model not in ("mlp", "svm") and config.kind == "functionals":
+        raise DataError(f"model {model!r}: needs frame features (mfcc or logmel), not functionals")
+    t0 = time.perf_counter()
+    feats = extract_features(df, config, progress=progress)
+    t_feat = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    hist: dict[str, Any] = {}
+    if model == "svm":
+        from sertools.baselines import fit_baseline
+
+        X = np.stack(feats)
+        est = fit_baseline(X[tr], emotions[tr], speakers[tr], kind="svm", seed=seed, probability=True)
+        bundle = ModelBundle(est, [str(c) for c in est.classes_], config, None, kind="svm")
+        hist = {"cv_uar": float(getattr(est, "cv_uar_", np.nan)), "best_params": getattr(est, "best_params_", {})}
+    else:
+        from sertools import models
+
+        set_seed(seed, deterministic=deterministic)
+        train_feats = [feats[i] for i in tr]
+        train_y = y[tr]
+        if noise_snr_db is not None:
+            noisy = _noisy_copies([df["path"].iloc[i] for i in tr], config, float(noise_snr_db), seed, progress)
+            train_feats, train_y = train_feats + noisy, np.concatenate([train_y, y[tr]])
+        norm = GlobalNormalizer().fit(train_feats)
+        Xtr = norm.transform(train_feats)
+        Xva = norm.transform([feats[i] for i in va])
+        if model == "mlp":
+            Xtr, Xva = np.stack(Xtr), np.stack(Xva)
+            shape: tuple[Any, ...] = (Xtr.shape[1],)
+            crop = None
+        else:
+            shape = (None, Xtr[0].shape[1])
+            crop = crop_frames
+        strategy = get_strategy()
+        if strategy is not None:
+            with strategy.scope():
+                net = models.build(model, shape, len(labels))
+        else:
+            net = models.build(model, shape, len(labels))
+        hist = train_model(
+            net, Xtr, train_y, Xva, y[va],
+            epochs=int(epochs or DEFAULT_EPOCHS[model]), batch_size=batch_size, learning_rate=learning_rate,
+            patience=patience, crop_frames=crop, augment=augment and model != "mlp", seed=seed,
+            checkpoint=checkpoint, progress=progress,
+        )
+        bundle = ModelBundle(net, labels, config, norm, kind=model, crop_frames=None)
+    t_train = time.perf_counter() - t0
+
+    metrics: dict[str, Any] = {
+        "model": model,
+        "seed": seed,
+        "features": config.to_dict(),
+        "split": {
+            "method": split_method,
+            **{f"{s}_speakers": sorted(set(speakers[idx])) for s, idx in zip(SPLITS, (tr, va, te), strict=True)},
+            **{f"n_{s}": int(len(idx)) for s, idx in zip(SPLITS, (tr, va, te), strict=True)},
+        },
+        "feature_seconds": round(t_feat, 2),
+        "train_seconds": round(t_train, 2),
+    }
+    if "best_epoch" in hist:
+        metrics["best_epoch"] = hist["best_epoch"]
+        metrics["epochs_run"] = len(hist["val_uar"])
+    for name, idx in (("val", va), ("test", te)):
+        if len(idx) == 0:
+            continue
+        probs = bundle.predict_features([feats[i] for i in idx])
+        pred = [bundle.labels[k] for k in probs.argmax(axis=1)]
+        rep = report(emotions[idx].tolist(), pred, labels=bundle.labels)
+        metrics[f"{name}_uar"] = rep["uar"]
+        metrics[name] = rep
+    bundle.metrics = {k: v for k, v in metrics.items() if k not in ("val", "test")}
+    return TrainResult(bundle=bundle, metrics=metrics, history=hist, split=split)
