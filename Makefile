@@ -29,7 +29,7 @@ $(STAMP): requirements.txt pyproject.toml
 VENDOR_STAMP := scripts/vendor/node_modules/_book_static/vendor/.installed
 vendor: $(VENDOR_STAMP)
 
-$(VENDOR_STAMP): scripts/vendor/package.json scripts/vendor/package-lock.json scripts/vendor/install.sh
+$(VENDOR_STAMP): scripts/vendor/package.json scripts/vendor/package-lock.json scripts/vendor/install.sh scripts/vendor/widgets-assets-path.js
 	bash scripts/vendor/install.sh
 
 ## make chromium: the headless browser for the browser tests (Debian package; never `playwright install`)

@@ -25,6 +25,7 @@ mkdir -p "$dest/mathjax" "$dest/html-manager"
 # extensions at run time relative to the script's own location.
 cp -R "$nm/mathjax/es5/." "$dest/mathjax/"
 cp "$nm/requirejs/require.js" "$dest/require.js"
+cp "$here/widgets-assets-path.js" "$dest/widgets-assets-path.js"
 # Widgets HTML manager (AMD build for require.js) + the font files its CSS references.
 cp "$nm/@jupyter-widgets/html-manager/dist/embed-amd.js" "$dest/html-manager/"
 find "$nm/@jupyter-widgets/html-manager/dist" -maxdepth 1 -type f \
