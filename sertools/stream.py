@@ -32,11 +32,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from sertools.errors import AudioError, SertoolsError
+from sertools.errors import AudioError, DataError, SertoolsError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "Classifier",
@@ -44,10 +47,13 @@ __all__ = [
     "default_vad",
     "emotion_at",
     "flag_sustained",
+    "smooth",
     "stream",
     "stream_file",
     "stream_signal",
+    "synthetic_conversation",
     "window_bounds",
+    "window_features",
 ]
 
 
@@ -108,23 +114,123 @@ def window_bounds(n_samples: int, sr: int, window: float = 2.0, hop: float = 0.5
 
 
 def default_vad(y: np.ndarray, sr: int, threshold_db: float = -45.0, min_voiced: float = 0.2) -> bool:
-    """Is there speech in this window? Frame energy gate on 25 ms frames.
+    """Is there speech in this window? An energy gate on 25 ms frames.
 
     The window counts as voiced when at least ``min_voiced`` of its frames
-    have an RMS level above ``threshold_db`` dB re full scale.
+    have an RMS level (:func:`sertools.preprocess.frame_energy_db`) above
+    ``threshold_db`` dB re full scale. Unlike
+    :func:`sertools.preprocess.speech_mask`, whose threshold is relative to the
+    loudest frame of the signal, the threshold is absolute: a window of pure
+    background must not count as speech just because it is all there is.
 
     Notebook: ``book/10_applications.ipynb``.
     """
-    from sertools.preprocess import frame
+    from sertools.preprocess import frame_energy_db
 
-    n = max(1, int(0.025 * sr))
-    y = np.asarray(y, dtype=np.float64)
-    if y.size < n:
-        y = np.pad(y, (0, n - y.size))
-    frames = frame(y, n, n)
-    rms = np.sqrt(np.mean(frames**2, axis=1))
-    level_db = 20.0 * np.log10(np.maximum(rms, 1e-10))
+    if np.asarray(y).size == 0:
+        return False
+    _, level_db = frame_energy_db(np.asarray(y, dtype=np.float64), sr, frame_ms=25.0, hop_ms=25.0)
     return bool(np.mean(level_db > threshold_db) >= min_voiced)
+
+
+class _EMA:
+    """Exponential moving average with time constant ``smoothing`` s, updated every ``step`` s."""
+
+    def __init__(self, step: float, smoothing: float) -> None:
+        if not (isinstance(smoothing, (int, float)) and math.isfinite(smoothing) and smoothing >= 0):
+            raise SertoolsError(f"smoothing: must be a time constant >= 0 seconds, got {smoothing!r}")
+        self.alpha = 1.0 if smoothing == 0 else 1.0 - math.exp(-step / smoothing)
+        self.state: np.ndarray | None = None
+
+    def reset(self) -> None:
+        self.state = None
+
+    def update(self, p: np.ndarray) -> np.ndarray:
+        self.state = p if self.state is None else self.alpha * p + (1.0 - self.alpha) * self.state
+        return self.state
+
+
+def smooth(
+    windows: Sequence[dict[str, Any]], hop: float, smoothing: float = 1.0, reset_on_silence: bool = True
+) -> list[dict[str, Any]]:
+    """Re-smooth streamed windows with another time constant, from their ``raw`` probabilities.
+
+    Gives what :func:`stream` would have produced with this ``smoothing``
+    without classifying again (cheap enough for a slider).
+
+    Notebook: ``book/10_applications.ipynb``.
+    """
+    if not (isinstance(hop, (int, float)) and math.isfinite(hop) and hop > 0):
+        raise SertoolsError(f"hop: must be a positive number of seconds, got {hop!r}")
+    ema = _EMA(float(hop), smoothing)
+    out = []
+    for w in windows:
+        w = dict(w)
+        raw = w.get("raw")
+        if raw is None:
+            if not w.get("voiced", False) and reset_on_silence:
+                ema.reset()
+        else:
+            labels = list(raw)
+            p = ema.update(np.array([raw[lab] for lab in labels], dtype=np.float64))
+            w["probabilities"] = {lab: float(v) for lab, v in zip(labels, p, strict=True)}
+            w["emotion"] = labels[int(np.argmax(p))]
+        out.append(w)
+    return out
+
+
+def window_features(
+    manifest: Any,
+    config: Any,
+    window: float = 2.0,
+    hop: float = 1.0,
+    progress: bool = True,
+) -> tuple[list[np.ndarray], pd.DataFrame]:
+    """Features of every clip of a manifest cut into the windows the stream will see.
+
+    A model that will classify 2-second windows should be trained on
+    2-second windows, not on whole clips: the statistics of a functionals
+    vector change with the length of the signal. Each clip is cut with
+    :func:`window_bounds` (so short clips give one window, and the last
+    partial window is kept) and each window gets ``config.extract``.
+
+    Parameters
+    ----------
+    manifest : DataFrame or path
+        Rows with ``path``, ``emotion``, ``speaker`` (see :func:`sertools.training.load_data`).
+    config : sertools.training.FeatureConfig
+        Feature settings (the bundle's).
+    window, hop : float
+        Window length and step in seconds.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    features : list of np.ndarray
+        One feature array per window.
+    rows : pandas.DataFrame
+        The manifest's columns for each window's clip, plus ``start`` and ``end`` (seconds).
+
+    Notebook: ``book/10_applications.ipynb``.
+    """
+    from tqdm.auto import tqdm
+
+    from sertools.audio import load
+    from sertools.training import load_data
+
+    df = load_data(manifest).reset_index(drop=True)
+    feats: list[np.ndarray] = []
+    rows: list[dict[str, Any]] = []
+    for rec in tqdm(df.to_dict("records"), desc="window features", unit="clip", disable=not progress):
+        y, sr = load(rec["path"], sr=config.sr)
+        for start, end in window_bounds(y.size, sr, window, hop):
+            seg = y[int(round(start * sr)) : int(round(end * sr))]
+            feats.append(config.extract(seg, sr))
+            rows.append({**rec, "start": start, "end": end})
+    import pandas as pd
+
+    return feats, pd.DataFrame(rows)
 
 
 def _as_chunk(chunk: Any, index: int) -> np.ndarray:
@@ -193,8 +299,6 @@ def stream(
     Notebook: ``book/10_applications.ipynb``.
     """
     win_n, hop_n = _check_params(sr, window, hop)
-    if not (isinstance(smoothing, (int, float)) and math.isfinite(smoothing) and smoothing >= 0):
-        raise SertoolsError(f"smoothing: must be a time constant >= 0 seconds, got {smoothing!r}")
     gate: Callable[[np.ndarray, int], bool] | None
     if vad is True:
         gate = default_vad
@@ -205,19 +309,16 @@ def stream(
     else:
         raise SertoolsError(f"vad: must be True, False or a function (y, sr) -> bool, got {vad!r}")
     labels = [str(label) for label in bundle.labels]
-    alpha = 1.0 if smoothing == 0 else 1.0 - math.exp(-(hop_n / sr) / smoothing)
+    ema = _EMA(hop_n / sr, smoothing)
     min_n = int(round(min_duration * sr))
 
-    ema: np.ndarray | None = None
-
     def classify(seg: np.ndarray, start: int, end: int) -> dict[str, Any]:
-        nonlocal ema
         voiced = True if gate is None else bool(gate(seg, sr))
         out: dict[str, Any] = {"start": start / sr, "end": end / sr, "voiced": voiced,
                                "emotion": None, "probabilities": None, "raw": None}
         if not voiced:
             if reset_on_silence:
-                ema = None
+                ema.reset()
             return out
         if seg.size < min_n:
             return out
@@ -227,9 +328,9 @@ def stream(
                 f"bundle: predict_proba returned {p.shape[0]} values (finite: {bool(np.all(np.isfinite(p)))}) "
                 f"for {len(labels)} labels"
             )
-        ema = p if ema is None else alpha * p + (1.0 - alpha) * ema
-        out["emotion"] = labels[int(np.argmax(ema))]
-        out["probabilities"] = {lab: float(v) for lab, v in zip(labels, ema, strict=True)}
+        smoothed = ema.update(p)
+        out["emotion"] = labels[int(np.argmax(smoothed))]
+        out["probabilities"] = {lab: float(v) for lab, v in zip(labels, smoothed, strict=True)}
         out["raw"] = {lab: float(v) for lab, v in zip(labels, p, strict=True)}
         return out
 
@@ -374,3 +475,95 @@ def flag_sustained(
     if run is not None and run[1] - run[0] >= min_duration:
         alerts.append(run)
     return alerts
+
+
+def synthetic_conversation(
+    turns: Sequence[tuple[int, str]] | None = None,
+    *,
+    n_turns: int = 10,
+    speakers: Sequence[int] = (100, 101, 102),
+    emotions: Sequence[str] = ("neutral", "happy", "sad", "angry"),
+    utterances_per_turn: int = 2,
+    pause: tuple[float, float] = (0.8, 2.0),
+    gap: float = 0.25,
+    noise_db: float = -65.0,
+    seed: int = 0,
+    sr: int = 16000,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """A long synthetic conversation with known emotions: the test signal for streaming.
+
+    Each turn is one speaker saying ``utterances_per_turn`` utterances
+    (:func:`sertools.synth.synthesize`) in one emotion, ``gap`` seconds apart;
+    turns are separated by pauses drawn uniformly from ``pause`` seconds. A
+    faint pink background noise at ``noise_db`` dBFS runs throughout, so the
+    pauses are quiet but not digital silence.
+
+    Parameters
+    ----------
+    turns : sequence of (speaker index, emotion), optional
+        The script. Default: ``n_turns`` turns, speakers taking turns in order
+        and emotions drawn at random.
+    speakers : sequence of int
+        Speaker indices for the default script (:func:`sertools.synth.make_speaker`
+        with this ``seed``: pick a seed or indices the model was not trained on).
+    emotions : sequence of str
+        Emotions the default script draws from.
+    utterances_per_turn : int
+        Utterances per turn.
+    pause, gap : seconds
+        Range of the pause between turns; silence between utterances of a turn.
+    noise_db : float
+        Background level in dBFS (RMS).
+    seed : int
+        Seeds the script, the voices, the utterances and the noise.
+    sr : int
+        Sample rate.
+
+    Returns
+    -------
+    y : np.ndarray, float32
+        The conversation.
+    truth : pandas.DataFrame
+        One row per utterance: ``start``, ``end`` (seconds), ``turn``,
+        ``speaker``, ``gender``, ``emotion``.
+
+    Notebook: ``book/10_applications.ipynb``.
+    """
+    import pandas as pd
+
+    from sertools import synth
+    from sertools.preprocess import make_noise
+
+    rng = np.random.default_rng([seed, 9])
+    if turns is None:
+        if n_turns < 1 or not speakers or not emotions:
+            raise DataError("n_turns, speakers and emotions: need at least one of each")
+        turns = [(int(speakers[i % len(speakers)]), str(rng.choice(list(emotions)))) for i in range(n_turns)]
+    turns = list(turns)
+    if not turns:
+        raise DataError("turns: the script is empty")
+    if utterances_per_turn < 1:
+        raise DataError(f"utterances_per_turn: must be >= 1, got {utterances_per_turn}")
+    lo, hi = pause
+    if not (0 <= lo <= hi) or gap < 0:
+        raise DataError(f"pause={pause}, gap={gap}: need 0 <= pause[0] <= pause[1] and gap >= 0")
+    voices: dict[int, Any] = {}
+    pieces: list[np.ndarray] = []
+    rows: list[dict[str, Any]] = []
+    t = int(round(rng.uniform(lo, hi) * sr))  # start with a pause
+    pieces.append(np.zeros(t, dtype=np.float32))
+    for k, (spk, emotion) in enumerate(turns):
+        if spk not in voices:
+            voices[spk] = synth.make_speaker(spk, seed)
+        for u in range(utterances_per_turn):
+            y = np.asarray(synth.synthesize(voices[spk], emotion, k * utterances_per_turn + u, seed=seed, sr=sr))
+            rows.append({"start": t / sr, "end": (t + y.size) / sr, "turn": k, "speaker": voices[spk].name,
+                         "gender": voices[spk].gender, "emotion": emotion})
+            pieces.append(y.astype(np.float32))
+            t += y.size
+            g = int(round((gap if u < utterances_per_turn - 1 else rng.uniform(lo, hi)) * sr))
+            pieces.append(np.zeros(g, dtype=np.float32))
+            t += g
+    out = np.concatenate(pieces)
+    out += (10 ** (noise_db / 20) * make_noise(out.size, "pink", rng)).astype(np.float32)
+    return out, pd.DataFrame(rows)

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sertools.errors import AudioError, SertoolsError
+from sertools.errors import AudioError, DataError, SertoolsError
 from sertools.stream import (
     chunked,
     default_vad,
     emotion_at,
     flag_sustained,
+    smooth,
     stream,
+    stream_file,
     stream_signal,
+    synthetic_conversation,
     window_bounds,
+    window_features,
 )
 
 SR = 1000  # a low rate keeps the arithmetic readable: 1 sample = 1 ms
@@ -216,3 +224,131 @@ def test_emotion_at_takes_the_nearest_window_centre() -> None:
             {"start": 1.0, "end": 3.0, "emotion": "angry"}]
     assert emotion_at(wins, [0.0, 1.2, 1.3, 1.8, 10.0]) == ["sad", "sad", None, "angry", "angry"]
     assert emotion_at(wins[:1], [0.0, 5.0]) == ["sad", "sad"]
+
+
+def test_smooth_reproduces_the_stream_with_another_time_constant(rng: np.random.Generator) -> None:
+    y = np.concatenate([rng.standard_normal(3000), np.zeros(2000), rng.standard_normal(4000) + 0.5])
+    y = (0.1 * y).astype(np.float32)
+    raw = stream_signal(FakeBundle(), y, SR, 1.0, 0.25, smoothing=0)
+    for tau in (0.0, 0.7, 3.0):
+        direct = stream_signal(FakeBundle(), y, SR, 1.0, 0.25, smoothing=tau)
+        again = smooth(raw, hop=0.25, smoothing=tau)
+        assert [w["emotion"] for w in again] == [w["emotion"] for w in direct]
+        for a, d in zip(again, direct, strict=True):
+            if d["probabilities"] is None:
+                assert a["probabilities"] is None
+            else:
+                assert a["probabilities"] == pytest.approx(d["probabilities"])
+    with pytest.raises(SertoolsError, match="hop"):
+        smooth(raw, hop=0)
+
+
+def test_synthetic_conversation_truth_matches_the_signal() -> None:
+    y, truth = synthetic_conversation([(0, "angry"), (1, "sad")], utterances_per_turn=2, seed=5, sr=16000)
+    assert list(truth["emotion"]) == ["angry", "angry", "sad", "sad"]
+    assert list(truth["turn"]) == [0, 0, 1, 1]
+    assert truth["speaker"].nunique() == 2
+    starts, ends = truth["start"].to_numpy(), truth["end"].to_numpy()
+    assert np.all(ends > starts) and np.all(starts[1:] >= ends[:-1])
+    assert starts[0] >= 0.8 and y.size / 16000 >= ends[-1] + 0.8  # pauses before and after
+    level = lambda a: 20 * np.log10(np.sqrt(np.mean(np.asarray(a, dtype=np.float64) ** 2)))  # noqa: E731
+    speech = np.concatenate([y[int(s * 16000) : int(e * 16000)] for s, e in zip(starts, ends, strict=True)])
+    assert level(speech) > -45 > level(y[: int(starts[0] * 16000)]) > -75  # quiet, not digital silence
+    y2, truth2 = synthetic_conversation([(0, "angry"), (1, "sad")], utterances_per_turn=2, seed=5, sr=16000)
+    assert np.array_equal(y, y2) and truth.equals(truth2)
+    with pytest.raises(DataError):
+        synthetic_conversation([])
+
+
+# --- with a real model: a small SVM bundle trained on the synthetic corpus ----------------------
+
+E4 = ["neutral", "happy", "sad", "angry"]
+
+
+@pytest.fixture(scope="module")
+def svm_bundle_dir(tmp_path_factory: pytest.TempPathFactory):
+    from sertools import datasets, training
+
+    df = datasets.read_manifest(datasets.preset("small", progress=False))
+    df = df[df["emotion"].isin(E4)].reset_index(drop=True)
+    res = training.train(df, model="svm", seed=0, progress=False)
+    return res.bundle.save(tmp_path_factory.mktemp("model") / "svm")
+
+
+@pytest.mark.slow
+def test_window_features_cut_every_clip_like_the_stream() -> None:
+    from sertools import datasets
+    from sertools.training import FeatureConfig
+
+    df = datasets.read_manifest(datasets.preset("small", progress=False)).iloc[:3]
+    cfg = FeatureConfig(kind="functionals")
+    feats, rows = window_features(df, cfg, window=1.0, hop=0.5, progress=False)
+    assert len(feats) == len(rows)
+    for path, grp in rows.groupby("path", sort=False):
+        from sertools.audio import load
+
+        y, sr = load(path, sr=cfg.sr)
+        assert list(zip(grp["start"], grp["end"], strict=True)) == window_bounds(y.size, sr, 1.0, 0.5)
+    first = rows.iloc[0]
+    y, sr = load(first["path"], sr=cfg.sr)
+    np.testing.assert_allclose(feats[0], cfg.extract(y[: int(first["end"] * sr)], sr))
+
+
+@pytest.mark.slow
+def test_stream_file_with_a_real_bundle_covers_the_file(svm_bundle_dir, tmp_path) -> None:
+    from sertools.audio import save
+    from sertools.bundle import ModelBundle
+
+    bundle = ModelBundle.load(svm_bundle_dir)
+    y, truth = synthetic_conversation([(0, "angry"), (1, "neutral")], utterances_per_turn=1, pause=(2.6, 3.0), seed=2)
+    path = save(tmp_path / "conv.wav", y, 16000)
+    wins = list(stream_file(bundle, path, window=2.0, hop=0.5))
+    n = int(round(y.size))
+    got = np.array([(w["start"], w["end"]) for w in wins])
+    np.testing.assert_allclose(got, np.array(window_bounds(n, 16000, 2.0, 0.5)))
+    voiced = [w for w in wins if w["voiced"]]
+    assert voiced and len(voiced) < len(wins)  # the pauses at both ends are gated
+    for w in voiced:
+        assert w["emotion"] in bundle.labels
+        assert sum(w["probabilities"].values()) == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_cli_stream_prints_one_json_line_per_window(svm_bundle_dir, tmp_path) -> None:
+    from sertools.audio import save
+
+    y = synthetic_conversation([(3, "happy")], utterances_per_turn=1, seed=1)[0]
+    path = save(tmp_path / "clip.wav", y, 16000)
+    res = subprocess.run(
+        [sys.executable, "-m", "sertools", "stream", str(svm_bundle_dir), str(path), "--window", "1.5", "--hop", "0.5"],
+        capture_output=True, text=True,
+    )
+    assert res.returncode == 0, res.stderr
+    lines = [json.loads(line) for line in res.stdout.splitlines()]
+    got = np.array([(d["start"], d["end"]) for d in lines])
+    np.testing.assert_allclose(got, np.array(window_bounds(y.size, 16000, 1.5, 0.5)), atol=1e-4)
+    assert set(lines[0]) == {"start", "end", "voiced", "emotion", "probabilities"}
+    assert any(d["voiced"] for d in lines) and not lines[0]["voiced"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["--hop", "3"], "hop"), (["--window", "-1"], "window")],
+)
+def test_cli_stream_bad_options_are_one_line_exit_2(svm_bundle_dir, tmp_path, args, message) -> None:
+    from sertools.audio import save
+
+    path = save(tmp_path / "x.wav", np.zeros(16000, dtype=np.float32), 16000)
+    res = subprocess.run([sys.executable, "-m", "sertools", "stream", str(svm_bundle_dir), str(path), *args],
+                         capture_output=True, text=True)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sertools: error:") and message in lines[0], res.stderr
+
+
+def test_cli_stream_missing_model_is_one_line_exit_2(tmp_path) -> None:
+    res = subprocess.run([sys.executable, "-m", "sertools", "stream", str(tmp_path / "nope"), str(tmp_path / "x.wav")],
+                         capture_output=True, text=True)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sertools: error:"), res.stderr
