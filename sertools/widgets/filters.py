@@ -250,10 +250,12 @@ class FilterExplorer:
                     self.preemph, self.nr_strength]
         for c in controls:
             c.observe(self._on_change, names="value")
+        wrap = w.Layout(flex_flow="row wrap")
         self.widget = w.VBox([
-            w.HBox([self.filter_type, self.kind, self.order, self.zero_phase]),
-            w.HBox([self.low, self.high]),
-            w.HBox([self.preemph, self.nr_strength]),
+            w.HBox([self.filter_type, self.kind], layout=wrap),
+            w.HBox([self.order, self.zero_phase], layout=wrap),
+            w.HBox([self.low, self.high], layout=wrap),
+            w.HBox([self.preemph, self.nr_strength], layout=wrap),
             self.message, self.plot, self.audio,
         ])
         self.update()
