@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.signal
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from sertools.errors import AudioError
 from sertools.preprocess import (
@@ -369,3 +372,32 @@ def test_vad_on_silence_and_short_clips() -> None:
     assert times.shape == active.shape == (1,) and bool(active[0])
     t, level = frame_energy_db(np.zeros(10), 16000)
     assert level.tolist() == [-200.0]
+
+
+# ---------------------------------------------------------------- properties (hypothesis)
+
+_signals = arrays(np.float64, st.integers(1, 3000), elements=st.floats(-1, 1, allow_nan=False, width=64))
+
+
+@settings(max_examples=60, deadline=None)
+@given(y=_signals, coef=st.floats(0.0, 0.99))
+def test_property_deemphasis_inverts_preemphasis(y: np.ndarray, coef: float) -> None:
+    np.testing.assert_allclose(deemphasis(preemphasis(y, coef), coef), y, atol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(y=_signals, fl=st.integers(1, 600), hop=st.integers(1, 300))
+def test_property_frames_are_the_slices(y: np.ndarray, fl: int, hop: int) -> None:
+    f = frame(y, fl, hop, allow_empty=True)
+    n = 0 if y.size < fl else 1 + (y.size - fl) // hop
+    assert f.shape == (n, fl)
+    for i in (0, n // 2, n - 1) if n else ():
+        np.testing.assert_array_equal(f[i], y[i * hop : i * hop + fl])
+
+
+@settings(max_examples=40, deadline=None)
+@given(y=_signals, target=st.floats(-20, 30))
+def test_property_add_noise_exact_snr(y: np.ndarray, target: float) -> None:
+    if not np.any(y):
+        return
+    assert snr_db(y, add_noise(y, target, rng=0)) == pytest.approx(target, abs=1e-6)
