@@ -421,9 +421,9 @@ def plot_per_class(
         fig = ax.figure
     x = np.arange(len(labs))
     width = 0.27
-    for k, metric in enumerate(("precision", "recall", "f1")):
+    for k, (metric, name) in enumerate((("precision", "precision"), ("recall", "recall"), ("f1", "F1"))):
         vals = [rep["per_class"][lab][metric] for lab in labs]
-        ax.bar(x + (k - 1) * width, vals, width, label=metric)
+        ax.bar(x + (k - 1) * width, vals, width, label=name)
     ax.axhline(rep["uar"], color="black", linestyle="--", linewidth=1, label=f"UAR = {rep['uar']:.2f}")
     ax.axhline(rep["macro_f1"], color="grey", linestyle=":", linewidth=1.5, label=f"macro-F1 = {rep['macro_f1']:.2f}")
     ax.set_xticks(x, [f"{lab}\n(n={rep['per_class'][lab]['support']})" for lab in labs])
