@@ -76,7 +76,7 @@ def _resolve_labels(yt: np.ndarray, yp: np.ndarray, labels: Sequence[Any] | None
         raise DataError("labels: is empty; give the class names in the order you want them")
     if len(set(out)) != len(out):
         raise DataError(f"labels: contains duplicates: {out}")
-    unknown = sorted({str(v) for v in present} - {str(v) for v in out})
+    unknown = sorted(str(v) for v in set(present) - set(out))
     if unknown:
         raise DataError(f"labels: y_true / y_pred contain labels not in `labels`: {unknown}")
     return out

@@ -123,6 +123,8 @@ def test_uar_differs_from_accuracy_on_imbalanced_data() -> None:
         (["a", "b"], ["a"], None, "same length"),
         (["a", "b"], ["a", "c"], ["a", "b"], "not in `labels`"),
         (["a", "b"], ["a", "b"], ["a", "a", "b"], "duplicates"),
+        ([0, 1], [0, 1], ["0", "1"], "not in `labels`"),
+        (["a", "b"], ["a", "b"], [], "empty"),
         ([[1, 2]], [[1, 2]], None, "1-D"),
         ([1.0, np.nan], [1.0, 1.0], None, "NaN"),
     ],
