@@ -313,7 +313,10 @@ class Dense:
         return int(self.W.shape[1])
 
     def forward(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(Z, A)``: pre-activations ``X W + b`` (N, n_out) and ``A = f(Z)``."""
+        """Return ``(Z, A)``: pre-activations ``X W + b`` (N, n_out) and ``A = f(Z)``.
+
+        Notebook: ``book/05_nn_from_scratch.ipynb``.
+        """
         Z = X @ self.W + self.b
         return Z, activate(self.activation, Z)
 
@@ -324,6 +327,8 @@ class Dense:
 
         Returns ``(dX, dW, db)``: ``dZ = dA * f'(Z)``; ``dW = X^T dZ`` (n_in, n_out);
         ``db = sum_n dZ`` (n_out,); ``dX = dZ W^T`` (N, n_in).
+
+        Notebook: ``book/05_nn_from_scratch.ipynb``.
         """
         dZ = dA * activation_grad(self.activation, Z, A)
         return dZ @ self.W.T, X.T @ dZ, dZ.sum(axis=0)
@@ -425,11 +430,17 @@ class Network:
         return [f"{k}{i}" for i in range(len(self.layers)) for k in ("W", "b")]
 
     def get_params(self) -> list[np.ndarray]:
-        """Copies of :attr:`params`."""
+        """Copies of :attr:`params`.
+
+        Notebook: ``book/05_nn_from_scratch.ipynb``.
+        """
         return [p.copy() for p in self.params]
 
     def set_params(self, params: Sequence[np.ndarray]) -> None:
-        """Overwrite the parameters with ``params`` (same order and shapes as :attr:`params`)."""
+        """Overwrite the parameters with ``params`` (same order and shapes as :attr:`params`).
+
+        Notebook: ``book/05_nn_from_scratch.ipynb``.
+        """
         params = list(params)
         if len(params) != len(self.params):
             raise DataError(f"params: expected {len(self.params)} arrays, got {len(params)}")
@@ -440,11 +451,17 @@ class Network:
             old[...] = new
 
     def copy(self) -> Network:
-        """A deep copy (weights, history)."""
+        """A deep copy (weights, history).
+
+        Notebook: ``book/05_nn_from_scratch.ipynb``.
+        """
         return copy.deepcopy(self)
 
     def astype(self, dtype: Any) -> Network:
-        """A copy of the network whose parameters have ``dtype``."""
+        """A copy of the network whose parameters have ``dtype``.
+
+        Notebook: ``book/05_nn_from_scratch.ipynb``.
+        """
         net = self.copy()
         net.dtype = np.dtype(dtype)
         for layer in net.layers:
@@ -498,6 +515,8 @@ class Network:
         """Outputs of every layer ``[A_1, ..., A_L]`` (the last one is the logits).
 
         Used to look at what the initialisation does to each layer.
+
+        Notebook: ``book/05_nn_from_scratch.ipynb``.
         """
         return self._forward(self._check_X(X))[0][1:]
 
@@ -647,6 +666,8 @@ class Network:
             y_val = _check_int_labels(y_val, X_val.shape[0], self.n_classes, "y_val")
             if X_val.shape[0] == 0:
                 raise DataError("X_val: no validation rows")
+        if patience is not None and int(patience) < 1:
+            raise DataError(f"patience: must be >= 1 epoch, got {patience}")
         if patience is not None and not has_val:
             raise DataError("patience: early stopping needs a validation set (X_val, y_val)")
         if int(epochs) < 1 or int(batch_size) < 1:
@@ -783,7 +804,10 @@ class SGD:
         self.velocity: list[np.ndarray] | None = None
 
     def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
-        """Update ``params`` in place from ``grads``."""
+        """Update ``params`` in place from ``grads``.
+
+        Notebook: ``book/05_nn_from_scratch.ipynb``.
+        """
         if self.velocity is None:
             self.velocity = [np.zeros_like(p) for p in params]
         for p, g, v in zip(params, grads, self.velocity, strict=True):
@@ -820,7 +844,10 @@ class Adam:
         self.v: list[np.ndarray] | None = None
 
     def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
-        """Update ``params`` in place from ``grads``."""
+        """Update ``params`` in place from ``grads``.
+
+        Notebook: ``book/05_nn_from_scratch.ipynb``.
+        """
         if self.m is None or self.v is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]

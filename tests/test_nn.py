@@ -263,3 +263,19 @@ def test_keras_equivalence_outputs_and_gradients(sizes, activation, output, weig
     back = nn.from_keras(model, weight_decay=weight_decay)
     assert back.sizes == net.sizes and back.output == output
     np.testing.assert_allclose(back.predict_proba(X), proba, atol=1e-12)
+
+
+def test_fit_options_progress_threads_and_optimizer_instances(rng, capsys):
+    X, y = _blobs(rng)
+    a = nn.Network([4, 8, 3], seed=1)
+    b = nn.Network([4, 8, 3], seed=1)
+    # one BLAS thread or the library default: the same arithmetic
+    a.fit(X, y, X, y, epochs=3, progress=True, optimizer=nn.SGD(lr=0.05, momentum=0.9))
+    b.fit(X, y, X, y, epochs=3, n_threads=None, optimizer="sgd", lr=0.05, momentum=0.9)
+    assert all(np.allclose(p, q, atol=1e-12) for p, q in zip(a.params, b.params, strict=True))
+    with pytest.raises(DataError, match="optimizer instance"):
+        a.fit(X, y, epochs=1, optimizer=nn.Adam(), lr=0.1)
+    with pytest.raises(DataError, match="patience"):
+        a.fit(X, y, X, y, epochs=1, patience=0)
+    with pytest.raises(DataError, match="W1 must have shape"):
+        a.set_params([p if i != 2 else p[:2] for i, p in enumerate(a.params)])
