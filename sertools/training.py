@@ -1197,11 +1197,13 @@ def train(
         if noise_snr_db is not None:
             noisy = _noisy_copies([df["path"].iloc[i] for i in tr], config, float(noise_snr_db), seed, progress)
             train_feats, train_y = train_feats + noisy, np.concatenate([train_y, y[tr]])
+        val_feats: Any = [feats[i] for i in va]
+        if model == "mlp":  # one vector per clip: a (clips, features) matrix
+            train_feats, val_feats = np.stack(train_feats), np.stack(val_feats)
         norm = GlobalNormalizer().fit(train_feats)
         Xtr = norm.transform(train_feats)
-        Xva = norm.transform([feats[i] for i in va])
+        Xva = norm.transform(val_feats)
         if model == "mlp":
-            Xtr, Xva = np.stack(Xtr), np.stack(Xva)
             shape: tuple[Any, ...] = (Xtr.shape[1],)
             crop = None
         else:
