@@ -66,7 +66,7 @@ __all__ = [
 
 #: Version of the generator. Bump it whenever the audio a given seed produces changes,
 #: so cached corpora made by an older generator are not reused.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 #: Vowel formants F1/F2/F3 in Hz of men and women (Hillenbrand et al. 1995), by ARPAbet-like name.
 VOWELS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
@@ -79,6 +79,9 @@ VOWELS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]]
     "u": ((378, 997, 2343), (459, 1105, 2735)),
     "V": ((623, 1200, 2550), (753, 1426, 2933)),
 }
+
+#: Neutral vowel (schwa) F1/F2/F3 of men and women, the centre of the vowel space.
+_SCHWA = ((500.0, 1500.0, 2500.0), (580.0, 1750.0, 2900.0))
 
 #: Klatt (1980) default formant bandwidths B1..B5 in Hz.
 KLATT_BANDWIDTHS = (50.0, 70.0, 110.0, 250.0, 200.0)
@@ -159,6 +162,10 @@ class EmotionRule:
         Probability that a syllable carries a pitch accent.
     final_rise : float
         Probability that the utterance ends in a rise instead of a fall.
+    articulation : float
+        Vowel-space scaling around the neutral vowel (schwa): < 1 slurred,
+        centralised vowels; > 1 precise, expanded vowels (Murray & Arnott 1993's
+        "articulation" row: slurring in sadness, precise in fear, tense in anger).
     source : str
         Where the values come from.
 
@@ -178,6 +185,7 @@ class EmotionRule:
     pause: float = 1.0
     accent: float = 0.3
     final_rise: float = 0.1
+    articulation: float = 1.0
     source: str = ""
 
 
@@ -186,40 +194,42 @@ EMOTION_RULES: dict[str, EmotionRule] = {
     "neutral": EmotionRule(source="reference point"),
     "calm": EmotionRule(
         f0_mean=0.94, f0_range=0.8, tempo=0.9, intensity_db=-3.0, open_quotient=0.06,
-        tilt_db=3.0, aspiration=1.6, bandwidth=1.1, pause=1.2, accent=0.25, final_rise=0.05,
+        tilt_db=5.0, aspiration=1.6, bandwidth=1.1, pause=1.2, accent=0.25, final_rise=0.05,
+        articulation=0.85,
         source="MARY TTS relaxed: F0 -6 %, range 3.2 vs 4 st, rate -10 % (Schroeder 2006)",
     ),
     "happy": EmotionRule(
-        f0_mean=1.25, f0_range=1.6, tempo=1.15, intensity_db=3.0, open_quotient=0.04,
-        tilt_db=-1.0, aspiration=1.4, pause=0.9, accent=0.5, final_rise=0.35,
+        f0_mean=1.25, f0_range=1.6, tempo=1.15, intensity_db=4.0, open_quotient=0.04,
+        tilt_db=-2.0, aspiration=1.4, pause=0.9, accent=0.5, final_rise=0.35,
         source="F0 +6..+50 %, range up to 2x, rate +10..30 % (Schroeder 2006; Burkhardt & Sendlmeier 2000)",
     ),
     "sad": EmotionRule(
         f0_mean=0.84, f0_range=0.6, tempo=0.72, intensity_db=-6.0, open_quotient=0.10,
-        tilt_db=8.0, jitter=2.0, shimmer=1.5, aspiration=1.5, bandwidth=1.2, pause=1.5,
-        accent=0.15, final_rise=0.0,
+        tilt_db=10.0, jitter=2.0, shimmer=1.5, aspiration=1.5, bandwidth=1.2, pause=1.5,
+        accent=0.15, final_rise=0.0, articulation=0.7,
         source="F0 -15..-18 %, range 0.4-0.8x, durations +40 %, jitter (Burkhardt & Sendlmeier 2000; Juslin & Laukka 2003)",
     ),
     "angry": EmotionRule(
-        f0_mean=1.35, f0_range=1.9, tempo=1.35, intensity_db=6.0, open_quotient=-0.12,
-        tilt_db=-6.0, jitter=1.5, shimmer=1.2, aspiration=0.7, bandwidth=0.8, pause=0.7,
-        accent=0.55, final_rise=0.05,
+        f0_mean=1.45, f0_range=1.9, tempo=1.35, intensity_db=6.0, open_quotient=-0.12,
+        tilt_db=-7.0, jitter=1.5, shimmer=1.2, aspiration=0.7, bandwidth=0.8, pause=0.7,
+        accent=0.55, final_rise=0.05, articulation=1.15,
         source="hot anger: F0 150 %, range 200 %, durations 70 %, tense voice, +6 dB (Burkhardt & Sendlmeier 2000; Murray & Arnott 1993)",
     ),
     "fearful": EmotionRule(
-        f0_mean=1.5, f0_range=1.6, tempo=1.3, intensity_db=0.0, open_quotient=0.08,
-        tilt_db=2.0, jitter=3.0, shimmer=1.8, aspiration=1.5, pause=2.1, accent=0.35,
-        final_rise=0.6,
+        f0_mean=1.5, f0_range=1.6, tempo=1.3, intensity_db=0.0, open_quotient=0.12,
+        tilt_db=5.0, jitter=3.0, shimmer=1.8, aspiration=1.5, pause=2.1, accent=0.35,
+        final_rise=0.6, articulation=1.1,
         source="F0 +18..+100 %, range 1.6x, rate +30 %, pauses 210 %, jitter, final rise (Burkhardt & Sendlmeier 2000; Murray & Arnott 1993)",
     ),
     "disgust": EmotionRule(
         f0_mean=0.9, f0_range=1.15, tempo=0.75, intensity_db=-2.0, open_quotient=-0.05,
-        tilt_db=1.0, jitter=1.5, shimmer=1.3, pause=1.3, accent=0.3, final_rise=0.05,
+        tilt_db=0.0, jitter=1.5, shimmer=1.3, pause=1.3, accent=0.3, final_rise=0.05,
+        articulation=0.85,
         source="lower F0, slightly wider range, much slower, grumbled chest tone (Murray & Arnott 1993; Schroeder 2006)",
     ),
     "surprised": EmotionRule(
-        f0_mean=1.4, f0_range=1.4, tempo=1.2, intensity_db=3.0, open_quotient=0.08,
-        tilt_db=1.0, aspiration=2.0, accent=0.4, final_rise=0.8,
+        f0_mean=1.4, f0_range=1.4, tempo=1.2, intensity_db=3.0, open_quotient=0.1,
+        tilt_db=4.0, aspiration=2.5, accent=0.4, final_rise=0.8,
         source="F0 +12 % and higher, range 1.4x, rate +20 %, breathy, rising contour (Murray & Arnott 1993; Schroeder 2006)",
     ),
 }
@@ -297,9 +307,9 @@ def make_speaker(index: int, seed: int = 0) -> Speaker:
     channel = (
         float(rng.uniform(50, 160)),
         float(np.exp(rng.uniform(np.log(300), np.log(4000)))),
-        float(rng.normal(0.0, 3.0)),
+        float(rng.normal(0.0, 1.5)),
         float(rng.uniform(0.7, 1.5)),
-        float(rng.normal(0.0, 2.0)),
+        float(rng.normal(0.0, 1.5)),
     )
     return Speaker(
         index=index,
@@ -309,12 +319,12 @@ def make_speaker(index: int, seed: int = 0) -> Speaker:
         f0_range=float(rng.uniform(3.0, 5.0)),
         vtl_scale=float(rng.normal(1.0, 0.05)),
         rate=float(rng.uniform(3.6, 5.0)),
-        open_quotient=float(np.clip(rng.normal(0.52 if female else 0.48, 0.04), 0.35, 0.7)),
-        tilt_db=float(np.clip(rng.normal(9.0 if female else 7.0, 2.0), 2.0, 16.0)),
+        open_quotient=float(np.clip(rng.normal(0.52 if female else 0.48, 0.03), 0.35, 0.7)),
+        tilt_db=float(np.clip(rng.normal(9.0 if female else 7.0, 1.0), 2.0, 16.0)),
         jitter=float(rng.uniform(0.003, 0.008)),
         shimmer=float(rng.uniform(0.01, 0.03)),
         aspiration=float(rng.uniform(0.02, 0.06) * (1.3 if female else 1.0)),
-        expressivity=float(rng.uniform(0.55, 1.15)),
+        expressivity=float(rng.uniform(0.85, 1.2)),
         channel=channel,
     )
 
@@ -446,7 +456,7 @@ N_TEXTS = 4
 def _text(seed: int, k: int) -> list[tuple[str, str, str, bool]]:
     """Sentence ``k``: list of syllables (onset, vowel, coda, phrase break allowed after)."""
     rng = np.random.default_rng([seed, 3, k])
-    n_syl = int(rng.integers(8, 12))
+    n_syl = int(rng.integers(6, 10))
     vowels = list(VOWELS)
     sylls: list[tuple[str, str, str, bool]] = []
     i = 0
@@ -478,6 +488,7 @@ class _Params:
     pause: float
     accent: float
     final_rise: float
+    articulation: float
     snr_db: float
     channel_db: float
     channel_f: float
@@ -485,7 +496,7 @@ class _Params:
 
 def _utterance_params(spk: Speaker, rule: EmotionRule, rng: np.random.Generator) -> _Params:
     """Speaker baseline + emotion rule scaled by the speaker's expressivity and a random strength."""
-    s = spk.expressivity * float(np.exp(rng.normal(0.0, 0.3)))
+    s = spk.expressivity * float(np.exp(rng.normal(0.0, 0.2)))
 
     def fac(x: float) -> float:  # factor rule, applied on a log scale
         return float(np.exp(s * np.log(x)))
@@ -497,9 +508,9 @@ def _utterance_params(spk: Speaker, rule: EmotionRule, rng: np.random.Generator)
         f0=spk.f0 * fac(rule.f0_mean) * lognorm(0.06),
         f0_range=spk.f0_range * fac(rule.f0_range) * lognorm(0.2),
         rate=spk.rate * fac(rule.tempo) * lognorm(0.07),
-        level_db=s * rule.intensity_db + spk.channel[4] + rng.normal(0.0, 2.5),
+        level_db=s * rule.intensity_db + spk.channel[4] + rng.normal(0.0, 1.0),
         oq=float(np.clip(spk.open_quotient + s * rule.open_quotient + rng.normal(0, 0.03), 0.3, 0.85)),
-        tilt_db=float(np.clip(spk.tilt_db + s * rule.tilt_db + rng.normal(0, 1.5), 0.0, 30.0)),
+        tilt_db=float(np.clip(spk.tilt_db + s * rule.tilt_db + rng.normal(0, 1.0), 0.0, 30.0)),
         jitter=spk.jitter * fac(rule.jitter) * lognorm(0.2),
         shimmer=spk.shimmer * fac(rule.shimmer) * lognorm(0.2),
         aspiration=spk.aspiration * fac(rule.aspiration) * lognorm(0.25),
@@ -507,7 +518,8 @@ def _utterance_params(spk: Speaker, rule: EmotionRule, rng: np.random.Generator)
         pause=fac(rule.pause) * lognorm(0.2),
         accent=float(np.clip(0.3 + s * (rule.accent - 0.3) + rng.normal(0, 0.05), 0.05, 0.9)),
         final_rise=float(np.clip(rule.final_rise * min(s, 1.0) + 0.05, 0.0, 0.95)),
-        snr_db=float(rng.uniform(12.0, 40.0)),
+        articulation=fac(rule.articulation) * lognorm(0.05),
+        snr_db=float(rng.uniform(20.0, 40.0)),
         channel_db=float(rng.normal(0.0, 1.5)),
         channel_f=float(np.exp(rng.uniform(np.log(300), np.log(5000)))),
     )
@@ -522,7 +534,7 @@ def _plan(
     """Turn a sentence into timed segments; returns (segments, accent per syllable, final rise)."""
     female = spk.gender == "female"
     tempo = p.rate / 4.3  # the segment durations below are for ~4.3 syllables/s
-    segs: list[_Seg] = [_Seg(float(rng.uniform(0.12, 0.25)))]
+    segs: list[_Seg] = [_Seg(float(rng.uniform(0.08, 0.2)))]
     accents = [bool(rng.random() < p.accent) for _ in text]
     if not any(accents):
         accents[int(rng.integers(len(text)))] = True
@@ -535,6 +547,8 @@ def _plan(
             stretch *= 1.3  # phrase-final lengthening
         stretch *= float(np.exp(rng.normal(0.0, 0.1)))
         fv = np.array(VOWELS[vowel][1 if female else 0], dtype=np.float64)
+        schwa = np.array(_SCHWA[1 if female else 0])
+        fv = schwa + p.articulation * (fv - schwa)  # centralised (< 1) or expanded (> 1)
         fv = fv * float(np.exp(rng.normal(0.0, 0.03)))
         vdur = 0.12 if coda else 0.15
         for c in _CONSONANTS[onset]:
@@ -544,7 +558,7 @@ def _plan(
             segs.append(replace(c, dur=c.dur * stretch**0.6, syllable=i))
         if brk and rng.random() < min(1.0, 0.55 * p.pause):
             segs.append(_Seg(float(rng.uniform(0.08, 0.25)) * p.pause / tempo**0.5))
-    segs.append(_Seg(float(rng.uniform(0.12, 0.25))))
+    segs.append(_Seg(float(rng.uniform(0.08, 0.2))))
     final_rise = bool(rng.random() < p.final_rise)
     return segs, accents, final_rise
 
@@ -560,6 +574,16 @@ def _smooth(x: np.ndarray, width: int) -> np.ndarray:
     if x.ndim == 1:
         return np.convolve(xp, k, mode="valid")
     return np.stack([np.convolve(xp[:, j], k, mode="valid") for j in range(x.shape[1])], axis=1)
+
+
+def _upsample(blocks: np.ndarray, hop: int, n: int) -> np.ndarray:
+    """Linear interpolation of block-rate columns (rows centred at ``(i + 0.5) hop``) to ``n`` samples."""
+    centres = (np.arange(blocks.shape[0]) + 0.5) * hop
+    t = np.arange(n, dtype=np.float64)
+    out = np.empty((n, blocks.shape[1]))
+    for j in range(blocks.shape[1]):
+        out[:, j] = np.interp(t, centres, blocks[:, j])
+    return out
 
 
 def _biquad_peak(f0: float, gain_db: float, q: float, sr: int) -> np.ndarray:
@@ -734,18 +758,19 @@ def synthesize(
     st -= np.mean(st[voice > 0.5]) if np.any(voice > 0.5) else 0.0
     f0_blocks = p.f0 * 2.0 ** (st / 12.0)
 
-    # --- to sample rate -----------------------------------------------------------------
-    t = np.arange(n)
-    f0 = np.interp(t, centres, f0_blocks)
-    amps = np.empty((n, amp_blocks.shape[1]))
-    for j in range(amp_blocks.shape[1]):
-        amps[:, j] = np.interp(t, centres, amp_blocks[:, j])
-    v_amp, a_amp, f_amp = amps[:, 0], amps[:, 1], amps[:, 2:]
-    ts = t / sr
-    flutter = (25.0 / 50.0) * (f0 / 100.0) * (
-        np.sin(2 * np.pi * 12.7 * ts) + np.sin(2 * np.pi * 7.1 * ts) + np.sin(2 * np.pi * 4.7 * ts)
+    # Klatt's flutter (slow, < 13 Hz: computed at the block rate)
+    tb = centres / sr
+    f0_blocks = f0_blocks + (25.0 / 50.0) * (f0_blocks / 100.0) * (
+        np.sin(2 * np.pi * 12.7 * tb) + np.sin(2 * np.pi * 7.1 * tb) + np.sin(2 * np.pi * 4.7 * tb)
     )
-    f0 = f0 + flutter
+
+    # --- to sample rate (linear interpolation between block centres) ---------------------
+    used = np.flatnonzero(np.any(amp_blocks > 0, axis=0))
+    tracks = _upsample(np.column_stack([f0_blocks, amp_blocks[:, used]]), hop, n)
+    f0 = tracks[:, 0]
+    amps = np.zeros((n, amp_blocks.shape[1]))
+    amps[:, used] = tracks[:, 1:]
+    v_amp, a_amp, f_amp = amps[:, 0], amps[:, 1], amps[:, 2:]
 
     # --- glottal source: KLGLOTT88 pulses with jitter and shimmer ------------------------
     phase = np.cumsum(f0) / sr
