@@ -78,7 +78,8 @@ def test_plot_has_labelled_axes(clip: np.ndarray) -> None:
 def test_widget_wiring_updates_state_audio_and_figure(clip: np.ndarray) -> None:
     ex = filter_explorer(clip, SR)
     assert ex.state is not None and ex.figure is not None
-    first_audio = ex.audio.value
+    assert ex.png.startswith(b"\x89PNG")
+    first_audio, first_png = ex.audio.value, ex.png
     n0 = ex.n_updates
 
     ex.filter_type.value = "lowpass"
@@ -88,6 +89,7 @@ def test_widget_wiring_updates_state_audio_and_figure(clip: np.ndarray) -> None:
     assert ex.state["params"]["cutoff"] == 1000.0
     assert _at(ex.state, 5000.0) < -40.0
     assert ex.audio.value != first_audio
+    assert ex.png != first_png  # the figure was redrawn
 
     ex.filter_type.value = "highpass"
     ex.low.value = 2000.0

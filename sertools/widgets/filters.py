@@ -212,6 +212,8 @@ class FilterExplorer:
         settings are invalid); ``error`` holds the message then.
     figure : matplotlib.figure.Figure
         The latest figure.
+    png : bytes
+        The latest figure as PNG, the picture shown in ``plot``.
     widget : ipywidgets.VBox
         The whole UI (display it, or let the notebook display the explorer).
 
@@ -245,6 +247,7 @@ class FilterExplorer:
         self.state: dict[str, Any] | None = None
         self.error: str | None = None
         self.figure: Figure | None = None
+        self.png: bytes = b""
         self.n_updates = 0
         controls = [self.filter_type, self.kind, self.low, self.high, self.order, self.zero_phase,
                     self.preemph, self.nr_strength]
@@ -288,10 +291,18 @@ class FilterExplorer:
                               "(the player normalises loudness)")
         self.audio.value = _wav_bytes(s["y_out"], self.sr)
         if self.draw:
+            from IPython.display import Image
+
             self.figure = plot_filter_state(s, self.figure)
+            # Rendered to PNG here: displaying the Figure object itself needs pyplot's
+            # inline backend, which a fresh kernel has not loaded (it would print
+            # "<Figure size ...>" instead of the picture).
+            buf = io.BytesIO()
+            self.figure.savefig(buf, format="png", dpi=80)
+            self.png = buf.getvalue()
             with self.plot:
                 self.plot.clear_output(wait=True)
-                display(self.figure)
+                display(Image(data=self.png, format="png"))
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
