@@ -192,6 +192,13 @@ def load(path: str | os.PathLike[str], sr: int | None = 16000) -> tuple[np.ndarr
     if reason is not None:
         raise AudioError(f"{p}: {reason}")
     if data.shape[0] == 0:
+        try:
+            declared = int(sf.info(str(p)).frames)
+        except Exception:  # the read worked, so this should too; fall back to the plain message
+            declared = 0
+        if declared > 0:
+            raise AudioError(f"{p}: truncated or corrupt: the header declares {declared} samples "
+                             "but none could be decoded")
         raise AudioError(f"{p}: the file has zero samples (no audio data)")
     if data.shape[1] == 1:
         y = np.ascontiguousarray(data[:, 0])

@@ -144,6 +144,20 @@ def test_truncated_data(tmp_path: Path) -> None:
     _assert_audio_error(f, "truncated")
 
 
+@pytest.mark.parametrize("ext", ["flac", "ogg"])
+@pytest.mark.parametrize("fraction", [0.02, 0.5])
+def test_truncated_flac_and_ogg(tmp_path: Path, ext: str, fraction: float) -> None:
+    good = tmp_path / f"good.{ext}"
+    sf.write(good, _tone(16000, seconds=1.0), 16000)
+    raw = good.read_bytes()
+    f = tmp_path / f"cut.{ext}"
+    f.write_bytes(raw[: int(len(raw) * fraction)])
+    with pytest.raises(AudioError) as exc:
+        load(f)
+    msg = str(exc.value).lower()
+    assert str(f) in str(exc.value) and ("corrupt" in msg or "truncated" in msg), msg
+
+
 def test_corrupt_header_zero_channels(tmp_path: Path) -> None:
     good = tmp_path / "good.wav"
     sf.write(good, _tone(16000), 16000, subtype="PCM_16")
