@@ -906,6 +906,9 @@ def write_corpus(
     n_utterances = _check_int(n_utterances, "number of utterances")
     if n_speakers == 0 or n_utterances == 0:
         raise DataError("need at least one speaker and one utterance")
+    sr = _check_int(sr, "sample rate")
+    if sr < 8000:
+        raise DataError(f"sample rate must be at least 8000 Hz, got {sr}")
     emos = list(EMOTIONS if emotions is None else emotions)
     if not emos:
         raise DataError("need at least one emotion")
