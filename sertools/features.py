@@ -27,6 +27,7 @@ loops. Bad input raises :class:`sertools.errors.AudioError` naming the argument.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -912,7 +913,7 @@ def spectral_flux(
 def f0(
     y: np.ndarray, sr: float, *, fmin: float = 60.0, fmax: float = 600.0,
     frame_length: int | None = None, hop_length: int | None = None,
-    threshold: float = 0.25, silence_db: float = -40.0, center: bool = True,
+    threshold: float = 0.2, silence_db: float = -40.0, center: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fundamental frequency (pitch) per frame with a voicing decision, by YIN.
 
@@ -920,11 +921,18 @@ def f0(
     ``d(tau) = sum_j (x_j - x_{j+tau})^2`` over a window of one maximum period,
     computed with FFT autocorrelations, is normalised by its cumulative mean
     ``d'(tau) = d(tau) tau / sum_{s<=tau} d(s)``; the period is the first dip of
-    ``d'`` below ``threshold`` between ``sr / fmax`` and ``sr / fmin`` (refined
-    by parabolic interpolation). A frame is voiced when such a dip exists and
-    its RMS is within ``silence_db`` of the loudest frame (and not digital
-    silence). On synthetic harmonic tones between 80 and 500 Hz the error is
-    below 0.5 % (``tests/test_features.py``).
+    ``d'`` between ``sr / fmax`` and ``sr / fmin`` that is below ``threshold``
+    and within 0.05 of the deepest dip (without this second condition a dip at
+    half the period, from a strong second harmonic, gives octave-up errors).
+    A second pass enforces continuity: in each voiced frame, among the dips
+    below ``threshold``, it takes the one nearest (in log frequency) to the
+    running median pitch of the first pass over +-0.25 s. The period is refined
+    by parabolic interpolation. A frame is voiced when such a dip exists
+    and its RMS is within ``silence_db`` of the loudest frame (and not digital
+    silence). Accuracy (``tests/test_features.py``): on harmonic tones between
+    80 and 500 Hz the error is below 0.5 %; on the synthetic corpus, against the
+    synthesiser's true F0, fewer than 5 % of the frames voiced in both are off
+    by more than 20 % (gross errors).
 
     Parameters
     ----------
@@ -938,7 +946,7 @@ def f0(
         Default ``2 * ceil(sr / fmin) + 2`` (two longest periods).
     hop_length : int, optional
         Default 10 ms (``round(sr / 100)``).
-    threshold : float, default 0.25
+    threshold : float, default 0.2
         Dip threshold on ``d'`` (lower = stricter voicing).
     silence_db : float, default -40
         Frames quieter than this relative to the loudest are unvoiced.
@@ -991,9 +999,31 @@ def f0(
     # local minima below threshold; the first one is the period (YIN step 4)
     left = np.concatenate([np.full((seg.shape[0], 1), np.inf), seg[:, :-1]], axis=1)
     right = np.concatenate([seg[:, 1:], np.full((seg.shape[0], 1), np.inf)], axis=1)
-    trough = (seg <= left) & (seg < right) & (seg < threshold)
+    dips = (seg <= left) & (seg < right) & (seg < threshold)
+    # a dip at half the period can pass the threshold too (octave-up error): the chosen dip
+    # must also be within _OCTAVE_TOLERANCE of the deepest one in the search range
+    deepest = seg.min(axis=1, keepdims=True)
+    trough = dips & (seg <= deepest + _OCTAVE_TOLERANCE)
     has = trough.any(axis=1)
     idx = np.where(has, np.argmax(trough, axis=1), np.argmin(seg, axis=1))
+    energy = np.sqrt(np.mean(frames**2, axis=-1))
+    loud = energy > max(energy.max() * 10 ** (silence_db / 20), 1e-8)
+    voiced = has & loud
+    if voiced.sum() >= 3:
+        # continuity: in voiced frames take, among all dips below the threshold, the one
+        # closest (in log frequency) to the running median pitch of the first pass over
+        # +-0.25 s; this removes octave (and twelfth) jumps from strong low harmonics
+        log_f = np.where(voiced, np.log(sr / (min_period + idx)), np.nan)
+        half = max(int(round(0.25 * sr / hop_length)), 1)
+        windows = np.lib.stride_tricks.sliding_window_view(
+            np.pad(log_f, half, constant_values=np.nan), 2 * half + 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ref = np.nanmedian(windows, axis=1)
+        ref = np.where(np.isnan(ref), np.nanmedian(log_f), ref)
+        lag_log_f = np.log(sr / (min_period + np.arange(seg.shape[1])))
+        cost = np.where(dips, np.abs(lag_log_f[None, :] - ref[:, None]), np.inf)
+        idx = np.where(voiced, np.argmin(cost, axis=1), idx)
     # parabolic interpolation around idx
     i0 = np.clip(idx, 1, seg.shape[1] - 2)
     rows = np.arange(seg.shape[0])
@@ -1002,14 +1032,12 @@ def f0(
     shift = np.where(np.abs(denom) > 1e-12, 0.5 * (a - c) / np.where(denom == 0, 1, denom), 0.0)
     shift = np.where(idx == i0, np.clip(shift, -1, 1), 0.0)
     period = min_period + idx + shift
-    energy = np.sqrt(np.mean(frames**2, axis=-1))
-    loud = energy > max(energy.max() * 10 ** (silence_db / 20), 1e-8)
-    voiced = has & loud
     f0_hz = np.where(voiced, sr / np.maximum(period, 1.0), 0.0)
     return f0_hz, voiced
 
 
 # --------------------------------------------------------------------------- functionals
+_OCTAVE_TOLERANCE = 0.05
 _FUNC_N_MFCC = 13
 _LLD_STATS = ("mean", "std")
 

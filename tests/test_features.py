@@ -228,3 +228,21 @@ def test_integer_input_is_accepted():
     y = (tone(300.0, 0.2) * 10000).astype(np.int16)
     C = features.mfcc(y, sr=SR, n_fft=512, hop_length=160, n_mels=40, n_mfcc=13)
     assert C.dtype == np.float64 and np.isfinite(C).all()
+
+
+def test_f0_against_the_synthesisers_true_pitch():
+    """On synthetic speech with known F0, few gross (> 20 %) errors and a sensible voicing decision."""
+    from sertools import synth
+
+    gross, agree = [], []
+    for spk, emo in [(0, "neutral"), (1, "angry"), (4, "happy"), (5, "angry"), (6, "sad"), (3, "fearful")]:
+        y, info = synth.synthesize(spk, emo, 1, return_info=True)
+        est, voiced = features.f0(y, SR, hop_length=160)
+        true_f0 = np.asarray(info["f0"])[::160]
+        true_v = np.asarray(info["voiced"])[::160].astype(bool)
+        n = min(len(est), len(true_f0))
+        both = voiced[:n] & true_v[:n]
+        gross.append(np.mean(np.abs(est[:n][both] / true_f0[:n][both] - 1) > 0.2))
+        agree.append(np.mean(voiced[:n] == true_v[:n]))
+    assert np.mean(gross) < 0.05, gross
+    assert np.mean(agree) > 0.8, agree
