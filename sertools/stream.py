@@ -447,11 +447,13 @@ def flag_sustained(
     """Alerts where the smoothed probability of ``emotion`` stays above ``threshold`` for ``min_duration`` s.
 
     The call-centre use: flag a caller who has sounded angry for some time,
-    not a single loud word. A run of consecutive windows whose smoothed
-    probability of ``emotion`` is at least ``threshold`` (a silent window
-    breaks the run) is reported as ``(start, end)`` in seconds when it spans
-    at least ``min_duration`` seconds, measured from the first window's start
-    to the last window's end.
+    not a single loud word. Time is measured in decision time, i.e. at the
+    windows' ends, when each decision becomes available. A run of
+    consecutive windows whose smoothed probability of ``emotion`` is at
+    least ``threshold`` (a silent window breaks the run) is reported as
+    ``(start, end)``: the end of its first window (when the emotion was first
+    detected) and the end of its last window, if it lasts at least
+    ``min_duration`` seconds. A live alarm fires at ``start + min_duration``.
 
     Notebook: ``book/10_applications.ipynb``.
     """
@@ -467,7 +469,7 @@ def flag_sustained(
             raise SertoolsError(f"emotion: {emotion!r} is not one of the model's labels {sorted(probs)}")
         hot = probs is not None and probs[emotion] >= threshold
         if hot:
-            run = (w["start"], w["end"]) if run is None else (run[0], w["end"])
+            run = (w["end"], w["end"]) if run is None else (run[0], w["end"])
         else:
             if run is not None and run[1] - run[0] >= min_duration:
                 alerts.append(run)

@@ -212,8 +212,11 @@ def test_flag_sustained_needs_a_long_enough_run() -> None:
 
     wins = [w(0.0, 0.9), w(0.5, 0.9), w(1.0, 0.2), w(1.5, 0.8), w(2.0, 0.8), w(2.5, 0.8), w(3.0, 0.7),
             w(3.5, None), w(4.0, 0.9)]
-    assert flag_sustained(wins, "angry", threshold=0.6, min_duration=3.0) == [(1.5, 5.0)]
-    assert flag_sustained(wins, "angry", threshold=0.6, min_duration=2.0) == [(0.0, 2.5), (1.5, 5.0), (4.0, 6.0)]
+    # runs (in window-end time): 2.0-2.5, 3.5-5.0, 6.0-6.0
+    assert flag_sustained(wins, "angry", threshold=0.6, min_duration=1.5) == [(3.5, 5.0)]
+    assert flag_sustained(wins, "angry", threshold=0.6, min_duration=0.5) == [(2.0, 2.5), (3.5, 5.0)]
+    assert flag_sustained(wins, "angry", threshold=0.6, min_duration=0.0) == [(2.0, 2.5), (3.5, 5.0), (6.0, 6.0)]
+    assert flag_sustained(wins, "angry", threshold=0.85, min_duration=0.0) == [(2.0, 2.5), (6.0, 6.0)]
     assert flag_sustained(wins, "angry", threshold=0.95, min_duration=0.0) == []
     with pytest.raises(SertoolsError, match="happy"):
         flag_sustained(wins, "happy")

@@ -6,6 +6,8 @@ Notebook: ``book/10_applications.ipynb`` (chapter "Applications").
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from sertools.cli import emit
 
@@ -33,16 +35,20 @@ def run(args: argparse.Namespace) -> int:
     from sertools.stream import stream_file
 
     bundle = ModelBundle.load(args.model)
-    for w in stream_file(
-        bundle, args.file, window=args.window, hop=args.hop,
-        smoothing=args.smoothing, vad=not args.no_vad,
-    ):
-        probs = w["probabilities"]
-        emit({
-            "start": round(w["start"], 4),
-            "end": round(w["end"], 4),
-            "voiced": w["voiced"],
-            "emotion": w["emotion"],
-            "probabilities": None if probs is None else {k: round(v, 4) for k, v in probs.items()},
-        })
+    try:
+        for w in stream_file(
+            bundle, args.file, window=args.window, hop=args.hop,
+            smoothing=args.smoothing, vad=not args.no_vad,
+        ):
+            probs = w["probabilities"]
+            emit({
+                "start": round(w["start"], 4),
+                "end": round(w["end"], 4),
+                "voiced": w["voiced"],
+                "emotion": w["emotion"],
+                "probabilities": None if probs is None else {k: round(v, 4) for k, v in probs.items()},
+            })
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, like other CLI tools
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     return 0
