@@ -264,3 +264,23 @@ def test_silent_and_short_files_give_finite_features(tmp_path: Path, kind: str) 
     m = mfcc(y=y, sr=sr)
     assert m.shape[0] == 20 and m.shape[1] >= 1 and np.all(np.isfinite(m))
     assert np.all(np.isfinite(functionals(y, sr)))
+
+
+def test_load_resamples_through_preprocess_resample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One resampler for the whole package: load must call sertools.preprocess.resample."""
+    import sertools.preprocess
+
+    calls: list[tuple[int, int]] = []
+    real = sertools.preprocess.resample
+
+    def spy(y: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+        calls.append((orig_sr, target_sr))
+        return real(y, orig_sr, target_sr)
+
+    monkeypatch.setattr(sertools.preprocess, "resample", spy)
+    f = tmp_path / "a.wav"
+    sf.write(f, _tone(44100), 44100)
+    y, sr = load(f, sr=16000)
+    assert calls == [(44100, 16000)] and sr == 16000
+    load(f, sr=44100)  # same rate: no resampling
+    assert len(calls) == 1
