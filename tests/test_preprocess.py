@@ -381,13 +381,13 @@ _samples = st.one_of(st.just(0.0), st.floats(1e-6, 1.0), st.floats(-1.0, -1e-6))
 _signals = arrays(np.float64, st.integers(1, 3000), elements=_samples)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(y=_signals, coef=st.floats(0.0, 0.99))
 def test_property_deemphasis_inverts_preemphasis(y: np.ndarray, coef: float) -> None:
     np.testing.assert_allclose(deemphasis(preemphasis(y, coef), coef), y, atol=1e-9)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(y=_signals, fl=st.integers(1, 600), hop=st.integers(1, 300))
 def test_property_frames_are_the_slices(y: np.ndarray, fl: int, hop: int) -> None:
     f = frame(y, fl, hop, allow_empty=True)
@@ -397,7 +397,7 @@ def test_property_frames_are_the_slices(y: np.ndarray, fl: int, hop: int) -> Non
         np.testing.assert_array_equal(f[i], y[i * hop : i * hop + fl])
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(y=_signals, target=st.floats(-20, 30))
 def test_property_add_noise_exact_snr(y: np.ndarray, target: float) -> None:
     if np.mean(y**2) == 0.0:  # silent (or so small that its power underflows): SNR undefined
