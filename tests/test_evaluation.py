@@ -262,3 +262,29 @@ def test_compare_models_table(rng) -> None:
         ev.compare_models({"a": (yt, yp_good, groups), "b": (yt[::-1], yp_bad, groups)}, n_boot=20, reference="a")
     with pytest.raises(DataError, match="empty"):
         ev.compare_models({})
+
+
+def test_plots_draw_into_given_axes_and_counts_are_integers(rng) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yt, yp, _ = _speaker_data(rng, n_spk=2, per=16)
+    fig, (a1, a2) = plt.subplots(1, 2)
+    assert ev.plot_confusion(yt, yp, labels=EMO, normalize=False, ax=a1, title="counts") is fig
+    assert ev.plot_per_class(yt, yp, labels=EMO, ax=a2) is fig
+    assert a1.get_title() == "counts"
+    texts = [t.get_text() for t in a1.texts]
+    assert len(texts) == len(EMO) ** 2 and all(t.isdigit() for t in texts)
+    plt.close("all")
+
+
+def test_bootstrap_accepts_a_generator_and_integer_labels(rng) -> None:
+    yt, yp, groups = _speaker_data(rng)
+    codes = {e: i for i, e in enumerate(EMO)}
+    yt_i = np.array([codes[v] for v in yt])
+    yp_i = np.array([codes[v] for v in yp])
+    a = ev.bootstrap_uar_ci(yt_i, yp_i, groups, n_boot=100, seed=np.random.default_rng(7))
+    b = ev.bootstrap_uar_ci(yt, yp, groups, n_boot=100, seed=np.random.default_rng(7))
+    assert a == b  # same draws, same numbers, whatever the label type
