@@ -27,6 +27,7 @@ loops. Bad input raises :class:`sertools.errors.AudioError` naming the argument.
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections.abc import Callable
 
@@ -290,6 +291,44 @@ def _mel_fb_key(sr, n_fft, n_mels, fmin, fmax, htk, norm, dtype=np.float32) -> t
     return (sr, int(n_fft), n_mels, fmin, float(fmax), bool(htk), norm, np.dtype(dtype).str)
 
 
+# --------------------------------------------------------------------------- small matrix products
+# The mel and DCT products here are small (a few hundred frames x a few hundred bins x tens of
+# bands): OpenBLAS's threads cost more than they save on them, and on a busy machine their
+# spin-waiting makes a 0.4 ms MFCC take several ms. They run with one BLAS thread; the limit is
+# reference-counted so that concurrent callers (threads) restore the original setting only once.
+_BLAS_LOCK = threading.Lock()
+_BLAS_STATE: dict[str, object] = {"depth": 0, "limiter": None}
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> object | None:
+    try:
+        from threadpoolctl import ThreadpoolController
+
+        return ThreadpoolController()
+    except Exception:  # threadpoolctl missing or unable to inspect the BLAS: leave threads alone
+        return None
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` with a single BLAS thread (see above)."""
+    ctl = _blas_controller()
+    if ctl is None:
+        return a @ b
+    with _BLAS_LOCK:
+        if _BLAS_STATE["depth"] == 0:
+            _BLAS_STATE["limiter"] = ctl.limit(limits=1, user_api="blas")
+        _BLAS_STATE["depth"] += 1
+    try:
+        return a @ b
+    finally:
+        with _BLAS_LOCK:
+            _BLAS_STATE["depth"] -= 1
+            if _BLAS_STATE["depth"] == 0:
+                _BLAS_STATE["limiter"].restore_original_limits()
+                _BLAS_STATE["limiter"] = None
+
+
 # --------------------------------------------------------------------------- STFT
 @functools.lru_cache(maxsize=32)
 def _window_cached(window: str, win_length: int, n_fft: int, dtype: str) -> np.ndarray:
@@ -414,11 +453,11 @@ def _mel_frames(y, sr, n_fft, hop_length, win_length, window, center, pad_mode, 
         real = X.real.dtype
         Xv = X.view(real)
         np.square(Xv, out=Xv)
-        return Xv @ _paired_fb(_mel_fb_key(sr, n_fft, n_mels, fmin, fmax, htk, norm), real.str)
+        return _matmul(Xv, _paired_fb(_mel_fb_key(sr, n_fft, n_mels, fmin, fmax, htk, norm), real.str))
     mag = np.abs(X)
     if power != 1.0:
         mag **= power
-    return mag @ fb.T.astype(mag.dtype)
+    return _matmul(mag, fb.T.astype(mag.dtype))
 
 
 # --------------------------------------------------------------------------- mel / dB / MFCC
@@ -616,7 +655,7 @@ def mfcc(
         if n_mfcc > n_in:
             raise AudioError(f"n_mfcc: {n_mfcc} coefficients asked from only n_mels={n_in} bands")
         D = _dct_cached(n_in, n_mfcc, dct_type, norm, log_mel.dtype.str)
-        M = (log_mel @ D.T).T
+        M = _matmul(log_mel, D.T).T
     else:
         S = _check_spec(S)
         n_in = S.shape[-2]
@@ -1106,9 +1145,9 @@ def functionals(y: np.ndarray, sr: float, *, n_mfcc: int = _FUNC_N_MFCC, n_mels:
     mag = np.abs(X).T
     P = (mag**2).T
     fb = _mel_fb(sr, n_fft, n_mels, 0.0, None, False, "slaney", np.float32)
-    log_mel = power_to_db(P @ fb.T, top_db=80.0)
+    log_mel = power_to_db(_matmul(P, fb.T), top_db=80.0)
     D = _dct_cached(n_mels, n_mfcc, 2, "ortho", log_mel.dtype.str)
-    C = (log_mel @ D.T).T.astype(np.float64)
+    C = _matmul(log_mel, D.T).T.astype(np.float64)
     width = min(9, C.shape[1] if C.shape[1] % 2 else C.shape[1] - 1)
     dC = delta(C, width=width) if width >= 3 else np.zeros_like(C)
     parts: list[np.ndarray] = []
