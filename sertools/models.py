@@ -84,14 +84,20 @@ class AttentionPooling(layers.Layer):
 
     Called on ``h`` of shape ``(batch, frames, units)``, or on ``[h, mask]``
     with a ``(batch, frames)`` mask of valid frames (also takes a Keras mask);
-    masked frames get zero weight. Returns ``(batch, units)``.
+    masked frames get zero weight. Returns ``(batch, units)``, or with
+    ``stats=True`` (attentive statistics pooling) ``(batch, 2 * units)``: the
+    weighted mean and the weighted standard deviation
+    ``sqrt(sum_t a_t h_t^2 - mean^2)``, so the next layer sees how much each
+    feature varies over the clip (pitch range, loudness variation), not only
+    its average.
 
     Notebook: ``book/06_cnn_rnn_keras.ipynb``.
     """
 
-    def __init__(self, units: int = 64, **kwargs: Any) -> None:
+    def __init__(self, units: int = 64, stats: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.units = int(units)
+        self.stats = bool(stats)
         self.supports_masking = True
 
     def build(self, input_shape: Any) -> None:
@@ -110,18 +116,22 @@ class AttentionPooling(layers.Layer):
         if m is not None:
             m = ops.cast(m, score.dtype)
             score = score + (1.0 - m) * -1e9
-        a = ops.softmax(score, axis=-1)
-        return ops.sum(h * a[..., None], axis=1)
+        a = ops.softmax(score, axis=-1)[..., None]
+        mean = ops.sum(h * a, axis=1)
+        if not self.stats:
+            return mean
+        var = ops.sum(h * h * a, axis=1) - mean * mean
+        return ops.concatenate([mean, ops.sqrt(ops.maximum(var, 1e-6))], axis=-1)
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> None:
         return None
 
     def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
         shape = input_shape[0] if isinstance(input_shape, (list, tuple)) and isinstance(input_shape[0], (list, tuple)) else input_shape
-        return (shape[0], shape[-1])
+        return (shape[0], shape[-1] * (2 if self.stats else 1))
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "units": self.units}
+        return {**super().get_config(), "units": self.units, "stats": self.stats}
 
 
 def _check(input_shape: Sequence[Any], n_classes: int, ndim: int, name: str) -> tuple[Any, ...]:
@@ -236,6 +246,7 @@ def crnn(
     filters: Sequence[int] = (16, 32, 48),
     units: int = 48,
     dropout: float = 0.3,
+    stats: bool = True,
     name: str = "crnn",
 ) -> keras.Model:
     """Convolutional recurrent network with attention pooling, on ``(n_frames, n_mels)``.
@@ -243,8 +254,10 @@ def crnn(
     Three Conv(3x3)-BatchNorm-ReLU blocks (the first two halve time and
     frequency, the third halves frequency only), the remaining frequency axis
     flattened into the channels, a bidirectional GRU over the 4x shorter frame
-    sequence, then attention pooling that ignores padded frames (the mask is
-    pooled in time like the features), dropout and softmax.
+    sequence, then attentive statistics pooling (weighted mean and standard
+    deviation over frames, ``stats=True``; plain attention pooling otherwise)
+    that ignores padded frames (the mask is pooled in time like the
+    features), dropout and softmax.
 
     Notebook: ``book/06_cnn_rnn_keras.ipynb``.
     """
@@ -263,7 +276,7 @@ def crnn(
     x = layers.Reshape((-1, f_out * filters[-1]))(x)
     x = layers.Dense(units * 2, activation="relu")(x)
     x = layers.Bidirectional(layers.GRU(units, return_sequences=True))(x)
-    x = AttentionPooling(units, name="attention")([x, mask])
+    x = AttentionPooling(units, stats=stats, name="attention")([x, mask])
     x = layers.Dropout(dropout)(x)
     out = layers.Dense(n_classes, activation="softmax", name="emotion")(x)
     return keras.Model(inp, out, name=name)

@@ -19,6 +19,7 @@ The protocol it enforces:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -412,6 +413,11 @@ class FeatureConfig:
         Mel filterbank range (``fmax=None`` is ``sr / 2``).
     max_seconds : float or None
         Keep at most the first ``max_seconds`` of each clip (bounds memory).
+    pitch : bool
+        Frame features only: append two rows per frame from
+        :func:`sertools.features.f0`, the pitch in semitones above 100 Hz (0
+        when unvoiced) and the voicing flag. Pitch is the strongest prosodic
+        cue of arousal and 40 mel bands barely resolve it.
 
     Notebook: ``book/07_training_without_leaks.ipynb``.
     """
@@ -426,6 +432,7 @@ class FeatureConfig:
     fmin: float = 0.0
     fmax: float | None = None
     max_seconds: float | None = 4.0
+    pitch: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in FEATURE_KINDS:
@@ -445,7 +452,7 @@ class FeatureConfig:
         if self.kind == "functionals":
             return None
         base = self.n_mfcc if self.kind == "mfcc" else self.n_mels
-        return base * (1 + self.deltas)
+        return base * (1 + self.deltas) + (2 if self.pitch else 0)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable settings."""
@@ -520,7 +527,37 @@ class FeatureConfig:
                     parts.append(np.asarray(features.delta(M, width=width, order=2), dtype=np.float32))
             else:  # too few frames for a delta window: zeros keep the shape
                 parts += [np.zeros_like(M)] * self.deltas
+        if self.pitch:
+            parts.append(self._pitch_rows(y, M.shape[1]))
         return np.concatenate(parts, axis=0).T.copy()
+
+    def _pitch_rows(self, y: np.ndarray, n_frames: int) -> np.ndarray:
+        """(2, n_frames): semitones above 100 Hz where voiced (else 0) and the voicing flag."""
+        from sertools import features
+
+        hz, voiced = features.f0(y, self.sr, hop_length=self.hop_length, center=True)
+        hz = np.asarray(hz, dtype=np.float64)[:n_frames]
+        voiced = np.asarray(voiced, dtype=bool)[:n_frames] & (hz > 0)
+        st = np.where(voiced, 12.0 * np.log2(np.maximum(hz, 1e-3) / 100.0), 0.0)
+        rows = np.stack([st, voiced.astype(np.float64)]).astype(np.float32)
+        if rows.shape[1] < n_frames:
+            rows = np.pad(rows, ((0, 0), (0, n_frames - rows.shape[1])))
+        return rows
+
+
+@functools.lru_cache(maxsize=1)
+def _code_key() -> str:
+    """Hash of the feature code, so that cached features are recomputed when it changes."""
+    import sertools
+    from sertools import features, preprocess
+
+    h = hashlib.sha1(sertools.__version__.encode())
+    for mod in (features, preprocess):
+        try:
+            h.update(Path(mod.__file__ or "").read_bytes())
+        except OSError:
+            pass
+    return h.hexdigest()[:8]
 
 
 def _feature_cache_path(path: str, config: FeatureConfig) -> Path | None:
@@ -531,7 +568,7 @@ def _feature_cache_path(path: str, config: FeatureConfig) -> Path | None:
     from sertools.datasets import cache_dir
 
     key = hashlib.sha1(f"{os.path.abspath(path)}|{st.st_mtime_ns}|{st.st_size}".encode()).hexdigest()
-    return cache_dir() / "features" / config.key() / key[:2] / f"{key}.npy"
+    return cache_dir() / "features" / f"{config.key()}-{_code_key()}" / key[:2] / f"{key}.npy"
 
 
 def _extract_one(path: str, config: FeatureConfig, cache: bool) -> np.ndarray:
@@ -1013,15 +1050,15 @@ MODEL_KINDS = ("crnn", "cnn", "cnn2d", "lstm", "mlp", "svm")
 def default_feature_config(model: str) -> FeatureConfig:
     """The features each model type is trained on by default.
 
-    ``crnn``/``cnn2d``: 40 log-mel bands (32 ms window, 10 ms hop);
-    ``cnn``/``lstm``: 20 MFCCs + deltas; ``mlp``/``svm``: utterance functionals.
+    ``crnn``/``cnn2d``: 40 log-mel bands (32 ms window, 10 ms hop) + pitch and voicing;
+    ``cnn``/``lstm``: 20 MFCCs + deltas + pitch and voicing; ``mlp``/``svm``: utterance functionals.
 
     Notebook: ``book/06_cnn_rnn_keras.ipynb``.
     """
     if model in ("crnn", "cnn2d"):
-        return FeatureConfig(kind="logmel", n_mels=40)
+        return FeatureConfig(kind="logmel", n_mels=40, pitch=True)
     if model in ("cnn", "lstm"):
-        return FeatureConfig(kind="mfcc", n_mfcc=20, n_mels=40, deltas=1)
+        return FeatureConfig(kind="mfcc", n_mfcc=20, n_mels=40, deltas=1, pitch=True)
     if model in ("mlp", "svm"):
         return FeatureConfig(kind="functionals")
     raise DataError(f"model: unknown type {model!r}; expected one of {', '.join(MODEL_KINDS)}")

@@ -152,3 +152,108 @@ def test_feature_config_validation_and_roundtrip() -> None:
         FeatureConfig(hop_length=0)
     with pytest.raises(DataError, match="unknown"):
         FeatureConfig.from_dict({"kind": "mfcc", "colour": "red"})
+
+
+# --- features, padding, crops ------------------------------------------------
+
+from sertools.training import (  # noqa: E402
+    class_weights,
+    crops,
+    extract_features,
+    pad_sequences,
+)
+
+
+def _tone(f0: float, seconds: float = 0.5, sr: int = 16000) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.3 * np.sin(2 * np.pi * f0 * t)).astype(np.float32)
+
+
+def test_feature_config_extract_shapes() -> None:
+    y = _tone(200)
+    mel = FeatureConfig(kind="logmel", n_mels=24, hop_length=160).extract(y, 16000)
+    assert mel.shape == (1 + len(y) // 160, 24) and mel.dtype == np.float32
+    mf = FeatureConfig(kind="mfcc", n_mfcc=13, n_mels=24, deltas=2, pitch=True).extract(y, 16000)
+    assert mf.shape == (mel.shape[0], 13 * 3 + 2)
+    # pitch row: a 200 Hz tone is 12*log2(2) = 12 semitones above 100 Hz where voiced
+    voiced = mf[:, -1] > 0
+    assert voiced.mean() > 0.8 and np.allclose(mf[voiced, -2], 12.0, atol=0.3)
+    fn = FeatureConfig(kind="functionals").extract(y, 16000)
+    assert fn.ndim == 1 and np.all(np.isfinite(fn))
+    # another input rate is resampled to the configured one
+    assert FeatureConfig(kind="logmel", n_mels=24).extract(_tone(200, sr=8000), 8000).shape == mel.shape
+    with pytest.raises(DataError, match="NaN"):
+        FeatureConfig().extract(np.array([0.0, np.nan], np.float32), 16000)
+
+
+def test_extract_features_caches_on_disk(tmp_path, monkeypatch) -> None:
+    from sertools.audio import save
+
+    monkeypatch.setenv("SERTOOLS_CACHE", str(tmp_path / "cache"))
+    paths = [str(save(tmp_path / f"{i}.wav", _tone(150 + 50 * i), 16000)) for i in range(5)]
+    cfg = FeatureConfig(kind="logmel", n_mels=16)
+    first = extract_features(paths, cfg, progress=False)
+    cached = list((tmp_path / "cache" / "features").rglob("*.npy"))
+    assert len(cached) == 5
+    again = extract_features(pd.DataFrame({"path": paths}), cfg, progress=False, n_jobs=1)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    # a changed file is recomputed (the key holds its modification time and size)
+    save(paths[0], _tone(400, 0.7), 16000)
+    assert extract_features(paths[:1], cfg, progress=False)[0].shape[0] != first[0].shape[0]
+
+
+def test_pad_sequences_and_crops(rng: np.random.Generator) -> None:
+    seqs = [rng.normal(size=(n, 3)).astype(np.float32) for n in (5, 9)]
+    b = pad_sequences(seqs)
+    assert b.shape == (2, 9, 3) and np.all(b[0, 5:] == 0) and np.array_equal(b[1], seqs[1])
+    assert pad_sequences(seqs, 4, mode="center")[1].tolist() == seqs[1][2:6].tolist()
+    c = crops(rng.normal(size=(10, 2)), 4)
+    assert c.shape[1:] == (4, 2) and len(c) == 4  # starts 0, 2, 4, 6
+    assert crops(rng.normal(size=(3, 2)), 4).shape == (1, 4, 2)
+
+
+def test_class_weights_balance_the_classes() -> None:
+    w = class_weights([0, 0, 0, 1], 3)
+    assert w[0] * 3 == pytest.approx(w[1] * 1) and w[2] == 0.0
+
+
+# --- Keras training ----------------------------------------------------------
+
+
+def test_train_model_selects_on_validation_and_learns(rng: np.random.Generator) -> None:
+    from sertools import models
+    from sertools.training import set_seed, train_model
+
+    set_seed(0)
+    def make(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = rng.integers(0, 3, n)
+        X = rng.normal(size=(n, 6)).astype(np.float32)
+        X[np.arange(n), y] += 3.0  # class c lifts feature c
+        return X, y
+    Xtr, ytr = make(150)
+    Xva, yva = make(60)
+    net = models.mlp((6,), 3, hidden=(16,))
+    hist = train_model(net, Xtr, ytr, Xva, yva, epochs=8, patience=3, learning_rate=1e-2,
+                       monitor={"extra": (Xva, yva)}, progress=False)
+    assert 1 <= hist["best_epoch"] <= len(hist["val_uar"]) <= 8
+    assert hist["best_val_uar"] == max(hist["val_uar"]) > 0.8
+    assert len(hist["extra_uar"]) == len(hist["val_uar"])
+    # the restored weights are the best epoch's
+    from sertools.evaluation import uar
+    from sertools.training import predict_proba
+
+    assert uar(yva, predict_proba(net, Xva).argmax(1)) == pytest.approx(hist["best_val_uar"])
+
+
+def test_sequence_dataset_crops_and_shards(tmp_path, rng: np.random.Generator) -> None:
+    from sertools.training import make_dataset, shard_dataset, write_shards
+
+    X = pad_sequences([rng.normal(size=(n, 4)).astype(np.float32) + 1 for n in (30, 50, 12)])
+    ds = make_dataset(X, np.array([0, 1, 2]), batch_size=2, shuffle=True, crop_frames=20,
+                      lengths=np.array([30, 50, 12]), augment=True)
+    shapes = [tuple(x.shape) for x, _ in ds]
+    assert shapes == [(2, 20, 4), (1, 20, 4)]
+    shards = write_shards([X[i, :20] for i in range(3)], [0, 1, 2], tmp_path, shard_size=2)
+    assert len(shards) == 2
+    got = sorted(int(v) for _, yb in shard_dataset(shards, batch_size=2) for v in np.asarray(yb))
+    assert got == [0, 1, 2]
