@@ -1021,9 +1021,9 @@ def f0(
         y = np.pad(y, (0, frame_length - y.shape[0]))
     frames = frame(y, frame_length, hop_length)
     n_fft = scipy.fft.next_fast_len(frame_length + win)
-    A = scipy.fft.rfft(frames[:, :win], n=n_fft, axis=-1, workers=-1)
-    B = scipy.fft.rfft(frames, n=n_fft, axis=-1, workers=-1)
-    r = scipy.fft.irfft(np.conj(A) * B, n=n_fft, axis=-1, workers=-1)[:, : max_period + 1]
+    A = scipy.fft.rfft(frames[:, :win], n=n_fft, axis=-1, workers=_workers(frames.size))
+    B = scipy.fft.rfft(frames, n=n_fft, axis=-1, workers=_workers(frames.size))
+    r = scipy.fft.irfft(np.conj(A) * B, n=n_fft, axis=-1, workers=_workers(frames.size))[:, : max_period + 1]
     sq = np.concatenate([np.zeros((frames.shape[0], 1)), np.cumsum(frames**2, axis=-1)], axis=-1)
     taus = np.arange(max_period + 1)
     e0 = sq[:, win][:, None]
