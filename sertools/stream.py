@@ -127,6 +127,10 @@ def default_vad(y: np.ndarray, sr: int, threshold_db: float = -45.0, min_voiced:
     """
     from sertools.preprocess import frame_energy_db
 
+    if not math.isfinite(threshold_db):
+        raise SertoolsError(f"threshold_db: must be a finite level in dBFS, got {threshold_db!r}")
+    if not 0.0 <= min_voiced <= 1.0:
+        raise SertoolsError(f"min_voiced: must be a fraction in [0, 1], got {min_voiced!r}")
     if np.asarray(y).size == 0:
         return False
     _, level_db = frame_energy_db(np.asarray(y, dtype=np.float64), sr, frame_ms=25.0, hop_ms=25.0)

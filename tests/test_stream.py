@@ -134,6 +134,11 @@ def test_default_vad_threshold() -> None:
     assert not default_vad(quiet, SR)
     assert default_vad(loud, SR)
     assert not default_vad(np.zeros(5, dtype=np.float32), SR)
+    assert default_vad(quiet, SR, threshold_db=-100.0)
+    with pytest.raises(SertoolsError, match="threshold_db"):
+        default_vad(loud, SR, threshold_db=float("nan"))
+    with pytest.raises(SertoolsError, match="min_voiced"):
+        default_vad(loud, SR, min_voiced=2.0)
 
 
 def step_signal() -> np.ndarray:
@@ -332,11 +337,17 @@ def test_cli_stream_prints_one_json_line_per_window(svm_bundle_dir, tmp_path) ->
     np.testing.assert_allclose(got, np.array(window_bounds(y.size, 16000, 1.5, 0.5)), atol=1e-4)
     assert set(lines[0]) == {"start", "end", "voiced", "emotion", "probabilities"}
     assert any(d["voiced"] for d in lines) and not lines[0]["voiced"]
+    strict = subprocess.run(
+        [sys.executable, "-m", "sertools", "stream", str(svm_bundle_dir), str(path), "--vad-db", "0"],
+        capture_output=True, text=True,
+    )
+    assert strict.returncode == 0 and strict.stdout
+    assert not any(json.loads(line)["voiced"] for line in strict.stdout.splitlines())  # nothing reaches 0 dBFS
 
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["--hop", "3"], "hop"), (["--window", "-1"], "window")],
+    [(["--hop", "3"], "hop"), (["--window", "-1"], "window"), (["--vad-db", "nan"], "threshold_db")],
 )
 def test_cli_stream_bad_options_are_one_line_exit_2(svm_bundle_dir, tmp_path, args, message) -> None:
     from sertools.audio import save

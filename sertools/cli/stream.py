@@ -25,6 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="time constant in seconds of the moving average of the probabilities; 0 = off (default 1.0)",
     )
     parser.add_argument(
+        "--vad-db", type=float, default=-45.0,
+        help="a window is speech when 20%% of its 25 ms frames are above this level in dBFS (default -45)",
+    )
+    parser.add_argument(
         "--no-vad", action="store_true", help="classify every window, silent ones included"
     )
 
@@ -32,13 +36,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Stream FILE through MODEL and print the windows as JSON lines."""
     from sertools.bundle import ModelBundle
-    from sertools.stream import stream_file
+    from sertools.stream import default_vad, stream_file
 
     bundle = ModelBundle.load(args.model)
+    threshold = float(args.vad_db)
+
+    def gate(y, sr):
+        return default_vad(y, sr, threshold_db=threshold)
+
     try:
         for w in stream_file(
             bundle, args.file, window=args.window, hop=args.hop,
-            smoothing=args.smoothing, vad=not args.no_vad,
+            smoothing=args.smoothing, vad=False if args.no_vad else gate,
         ):
             probs = w["probabilities"]
             emit({
