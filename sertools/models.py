@@ -186,7 +186,9 @@ def article_cnn(
 
 def _conv_block(x: Any, filters: int, pool: tuple[int, int]) -> Any:
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    # momentum 0.9 (Keras default 0.99): with a few hundred clips an epoch is a
+    # handful of steps, and slow moving averages leave inference statistics wrong
+    x = layers.BatchNormalization(momentum=0.9)(x)
     x = layers.Activation("relu")(x)
     return layers.MaxPooling2D(pool, padding="same")(x)
 
