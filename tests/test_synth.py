@@ -188,3 +188,18 @@ def test_write_corpus_manifest_and_pcm16(tmp_path: Path) -> None:
     assert lines[1].startswith("S01/S01_calm_00.wav,calm,S01,female,")
     info = sf.info(str(tmp_path / "S02" / "S02_calm_00.wav"))
     assert info.subtype == "PCM_16" and info.samplerate == 8000
+
+
+def test_fast_formant_filter_equals_public_sosfilt(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the synthesiser calls scipy's compiled sosfilt kernel directly; it must equal signal.sosfilt
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(2000)
+    freqs = rng.uniform(300, 3000, (25, 5))
+    sos = synth._resonator_sos(freqs, np.full((25, 5), 90.0), 16000)
+    fast = synth._time_varying_cascade(x, sos, 80)
+    monkeypatch.setattr(synth, "_sosfilt_kernel", None)
+    public = synth._time_varying_cascade(x, sos, 80)
+    np.testing.assert_allclose(fast, public, rtol=1e-12, atol=1e-9)
+    # and with constant coefficients it is plain sosfilt over the whole signal
+    const = np.broadcast_to(sos[0], sos.shape).copy()
+    np.testing.assert_allclose(synth._time_varying_cascade(x, const, 80)[:2000], signal.sosfilt(sos[0], x), atol=1e-9)
