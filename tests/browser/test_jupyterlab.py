@@ -90,11 +90,15 @@ def _write_tiny_notebook(folder: Path) -> Path:
 
 
 def _lab_settings(folder: Path) -> Path:
-    """User settings: render every cell (no windowing) and never fetch news/updates."""
+    """User settings: render every cell (no windowing), no autosave, never fetch news/updates."""
     settings = folder / "lab-user-settings"
     (settings / "@jupyterlab" / "notebook-extension").mkdir(parents=True)
     (settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
         json.dumps({"windowingMode": "none", "autoStartDefaultKernel": True})
+    )
+    (settings / "@jupyterlab" / "docmanager-extension").mkdir(parents=True)
+    (settings / "@jupyterlab" / "docmanager-extension" / "plugin.jupyterlab-settings").write_text(
+        json.dumps({"autosave": False})  # never write outputs into the repository's notebook
     )
     (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
     (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
@@ -292,6 +296,7 @@ def test_lab_harness_on_a_tiny_widget_notebook(tmp_path: Path, browser: object) 
 
 def test_lab_mfcc_chapter_slider_changes_the_figure(tmp_path: Path, browser: object) -> None:
     assert MFCC_CHAPTER.exists(), f"{MFCC_CHAPTER} is missing: the MFCC chapter (features engineer) must exist"
+    stored = MFCC_CHAPTER.read_bytes()
     server = LabServer(REPO, tmp_path)
     try:
         server.wait_ready()
@@ -299,3 +304,4 @@ def test_lab_mfcc_chapter_slider_changes_the_figure(tmp_path: Path, browser: obj
         _check(run_widget_cell_and_move_slider(browser, url, REPO / "_build" / "screenshots" / "lab_04_mfcc.png"))
     finally:
         server.stop()
+    assert MFCC_CHAPTER.read_bytes() == stored, "the Lab session modified book/04_mfcc.ipynb (autosave?)"
