@@ -20,7 +20,7 @@ at least 5 points. ``realtime_factor`` is the clip length divided by the
 latency.
 
 Usage: ``python benchmarks/bench_training.py [--quick]`` (quick: the "small"
-preset and 3 epochs, in-process, for the book's appendix; full: the "default"
+preset and 2 epochs, in-process, for the book's appendix; full: the "default"
 preset with the default epochs).
 
 Notebook: ``book/07_training_without_leaks.ipynb``.
@@ -121,7 +121,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     preset = "small" if quick else "default"
     rows = {}
     for model in ("svm", DEFAULT_MODEL):
-        epochs = 3 if (quick and model != "svm") else None
+        epochs = 2 if (quick and model != "svm") else None
         if quick:
             r = _train_and_measure(model, preset, epochs, None)
             r["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0)
@@ -160,6 +160,6 @@ def _print_table(r: dict[str, Any]) -> None:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small preset, 3 epochs (seconds)")
+    ap.add_argument("--quick", action="store_true", help="small preset, 2 epochs (seconds)")
     args = ap.parse_args()
     _print_table(run(quick=args.quick))

@@ -816,6 +816,7 @@ def make_dataset(
     if shuffle:
         ds = ds.shuffle(len(X), seed=seed, reshuffle_each_iteration=True)
 
+    @tf.autograph.experimental.do_not_convert  # static Python branches only
     def _map(*t: Any) -> Any:
         x = t[0]
         if X.ndim == 3:
