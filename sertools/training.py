@@ -1197,6 +1197,13 @@ def train(
         if len(split) != len(df):
             raise DataError(f"split: has {len(split)} entries for {len(df)} rows")
     tr, va, te = (np.flatnonzero(split == s) for s in SPLITS)
+    if len(tr) > 0 and len(va) == 0:  # e.g. an official train/test split: hold out validation speakers
+        sub = df.iloc[tr].drop(columns=["split"], errors="ignore")
+        inner = speaker_split(sub, test_fraction=0.0, val_fraction=0.15, seed=seed)
+        split = split.copy()
+        split[tr[inner == "val"]] = "val"
+        split_method += " + validation speakers from the training part"
+        tr, va, te = (np.flatnonzero(split == s) for s in SPLITS)
     if len(tr) == 0 or len(va) == 0:
         raise DataError("split: needs training and validation rows")
     emotions = df["emotion"].astype(str).to_numpy()

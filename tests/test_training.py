@@ -257,3 +257,18 @@ def test_sequence_dataset_crops_and_shards(tmp_path, rng: np.random.Generator) -
     assert len(shards) == 2
     got = sorted(int(v) for _, yb in shard_dataset(shards, batch_size=2) for v in np.asarray(yb))
     assert got == [0, 1, 2]
+
+
+def test_train_carves_validation_speakers_from_an_official_train_test_split(tmp_path) -> None:
+    from sertools.synth import write_corpus
+    from sertools.training import train
+
+    folder = tmp_path / "c"
+    write_corpus(folder, n_speakers=6, n_utterances=1, emotions=["neutral", "angry"], seed=1, progress=False)
+    df = pd.read_csv(folder / "manifest.csv")
+    df["path"] = [str(folder / p) for p in df["path"]]
+    df["split"] = np.where(df["speaker"].isin(sorted(df["speaker"].unique())[:2]), "test", "train")
+    res = train(df, model="svm", progress=False)
+    sp = res.metrics["split"]
+    assert sp["test_speakers"] == sorted(df["speaker"].unique())[:2]
+    assert len(sp["val_speakers"]) == 1 and not set(sp["val_speakers"]) & set(sp["train_speakers"])
