@@ -495,7 +495,8 @@ def synthetic_conversation(
     noise_db: float = -65.0,
     seed: int = 0,
     sr: int = 16000,
-) -> tuple[np.ndarray, pd.DataFrame]:
+    return_tracks: bool = False,
+) -> tuple[np.ndarray, pd.DataFrame] | tuple[np.ndarray, pd.DataFrame, dict[str, np.ndarray]]:
     """A long synthetic conversation with known emotions: the test signal for streaming.
 
     Each turn is one speaker saying ``utterances_per_turn`` utterances
@@ -524,6 +525,9 @@ def synthetic_conversation(
         Seeds the script, the voices, the utterances and the noise.
     sr : int
         Sample rate.
+    return_tracks : bool
+        Also return each speaker's own track (as a call centre records the
+        agent and the caller on separate channels).
 
     Returns
     -------
@@ -532,6 +536,9 @@ def synthetic_conversation(
     truth : pandas.DataFrame
         One row per utterance: ``start``, ``end`` (seconds), ``turn``,
         ``speaker``, ``gender``, ``emotion``.
+    tracks : dict of str to np.ndarray
+        Only with ``return_tracks``: speaker name -> that speaker's utterances
+        at their times, silence elsewhere, with the same background noise.
 
     Notebook: ``book/10_applications.ipynb``.
     """
@@ -571,5 +578,15 @@ def synthetic_conversation(
             pieces.append(np.zeros(g, dtype=np.float32))
             t += g
     out = np.concatenate(pieces)
-    out += (10 ** (noise_db / 20) * make_noise(out.size, "pink", rng)).astype(np.float32)
-    return out, pd.DataFrame(rows)
+    background = (10 ** (noise_db / 20) * make_noise(out.size, "pink", rng)).astype(np.float32)
+    truth = pd.DataFrame(rows)
+    if not return_tracks:
+        return out + background, truth
+    tracks = {}
+    for name in truth["speaker"].unique():
+        track = background.copy()
+        for r in truth[truth["speaker"] == name].itertuples():
+            a, b = int(round(r.start * sr)), int(round(r.end * sr))
+            track[a:b] += out[a:b]
+        tracks[str(name)] = track
+    return out + background, truth, tracks

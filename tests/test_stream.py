@@ -262,8 +262,16 @@ def test_synthetic_conversation_truth_matches_the_signal() -> None:
     level = lambda a: 20 * np.log10(np.sqrt(np.mean(np.asarray(a, dtype=np.float64) ** 2)))  # noqa: E731
     speech = np.concatenate([y[int(s * 16000) : int(e * 16000)] for s, e in zip(starts, ends, strict=True)])
     assert level(speech) > -45 > level(y[: int(starts[0] * 16000)]) > -75  # quiet, not digital silence
-    y2, truth2 = synthetic_conversation([(0, "angry"), (1, "sad")], utterances_per_turn=2, seed=5, sr=16000)
+    y2, truth2, tracks = synthetic_conversation([(0, "angry"), (1, "sad")], utterances_per_turn=2, seed=5, sr=16000,
+                                                return_tracks=True)
     assert np.array_equal(y, y2) and truth.equals(truth2)
+    assert sorted(tracks) == sorted(truth["speaker"].unique())
+    first, second = truth["speaker"][0], truth["speaker"][2]
+    a, b = int(truth["start"][2] * 16000), int(truth["end"][2] * 16000)
+    assert level(tracks[second][a:b]) > -45 > level(tracks[first][a:b])  # the first speaker is silent there
+    background = tracks[first] + tracks[second] - y  # each track = its speech + the one shared background
+    np.testing.assert_allclose(background[a:b], tracks[first][a:b], atol=1e-6)
+    assert -70 < level(background) < -60
     with pytest.raises(DataError):
         synthetic_conversation([])
 
