@@ -59,6 +59,24 @@ def _refs(page: Path) -> list[tuple[str, str, str]]:
     return parser.refs
 
 
+def test_the_check_flags_cdn_references(tmp_path: Path) -> None:
+    """The parser behind these tests does flag what it must (so a pass means something)."""
+    page = tmp_path / "page.html"
+    page.write_text(
+        '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"></script>'
+        '<link rel="stylesheet" href="//fonts.googleapis.com/css?family=Lato">'
+        '<script src="embed-amd.js" data-jupyter-widgets-cdn="https://unpkg.com/"></script>'
+        '<script src="_static/local.js"></script><a href="https://example.org/">a link is fine</a>',
+        encoding="utf-8",
+    )
+    flagged = [url for (_tag, _attr, url) in _refs(page) if is_external(url)]
+    assert flagged == [
+        "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js",
+        "//fonts.googleapis.com/css?family=Lato",
+        "https://unpkg.com/",
+    ]
+
+
 def test_book_is_built() -> None:
     root = require_build()
     assert built_pages(), f"no HTML pages under {root}"

@@ -105,6 +105,15 @@ def test_page_renders_offline_without_errors(rel: str, book_url: str, watched: o
     assert undecodable == 0, f"{rel}: {undecodable} audio players the browser cannot decode"
 
 
+def test_network_guard_records_and_blocks_other_hosts(watched: object) -> None:
+    """The route interception used on every page really sees (and stops) a CDN request."""
+    page = watched.page  # type: ignore[attr-defined]
+    page.set_content('<img src="https://cdn.example.org/x.png"><script src="https://unpkg.com/none.js"></script>')
+    page.wait_for_load_state("load")
+    assert sorted(watched.external) == ["https://cdn.example.org/x.png", "https://unpkg.com/none.js"]  # type: ignore[attr-defined]
+    assert page.evaluate(BROKEN_IMAGES_JS) == ["https://cdn.example.org/x.png"]
+
+
 def _chapter_for_screenshot() -> str:
     for name in ("book/04_mfcc.html", "book/01_pipeline.html", "book/03_signal_processing.html"):
         if (BUILD_HTML / name).exists():
