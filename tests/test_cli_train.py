@@ -32,11 +32,11 @@ def _in_process(capsys, *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory) -> Path:
-    """6 speakers x 4 emotions x 2 clips, written by the same function as ``sertools corpus``."""
-    from sertools.synth import write_corpus
-
+    """6 speakers x 4 emotions x 2 clips, written by ``sertools corpus``."""
     out = tmp_path_factory.mktemp("tiny") / "corpus"
-    write_corpus(out, n_speakers=6, n_utterances=2, emotions=EMOS, seed=0, progress=False)
+    code = main(["corpus", str(out), "--speakers", "6", "--utterances", "2", "--emotions", *EMOS,
+                 "--seed", "0", "--no-progress"])
+    assert code == 0 and (out / "manifest.csv").is_file()
     return out
 
 
