@@ -54,3 +54,17 @@ def test_cli_bad_argument_is_one_line_exit_2() -> None:
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("sertools: error:"), res.stderr
+
+
+def test_cli_closed_pipe_exits_quietly(tmp_path: Path) -> None:
+    """`sertools ... | head` must not end in a BrokenPipe traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sertools", "corpus", str(tmp_path / "c"), "--speakers", "1",
+         "--utterances", "1", "--emotions", "neutral", "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader goes away before the JSON summary is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

@@ -99,5 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail(f"{e.filename or e}: no such file or directory")
     except (PermissionError, IsADirectoryError, NotADirectoryError) as e:
         fail(f"{e.filename or ''}: {e.strerror or e}")
+    except BrokenPipeError:
+        # The reader went away (e.g. `sertools predict ... | head`): stop quietly like other
+        # command-line tools, and keep Python from complaining again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         fail("interrupted")

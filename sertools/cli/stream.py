@@ -6,8 +6,6 @@ Notebook: ``book/10_applications.ipynb`` (chapter "Applications").
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
 from sertools.cli import emit
 
@@ -44,20 +42,16 @@ def run(args: argparse.Namespace) -> int:
     def gate(y, sr):
         return default_vad(y, sr, threshold_db=threshold)
 
-    try:
-        for w in stream_file(
-            bundle, args.file, window=args.window, hop=args.hop,
-            smoothing=args.smoothing, vad=False if args.no_vad else gate,
-        ):
-            probs = w["probabilities"]
-            emit({
-                "start": round(w["start"], 4),
-                "end": round(w["end"], 4),
-                "voiced": w["voiced"],
-                "emotion": w["emotion"],
-                "probabilities": None if probs is None else {k: round(v, 4) for k, v in probs.items()},
-            })
-    except BrokenPipeError:  # the reader went away (e.g. `| head`): stop quietly, like other CLI tools
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    for w in stream_file(
+        bundle, args.file, window=args.window, hop=args.hop,
+        smoothing=args.smoothing, vad=False if args.no_vad else gate,
+    ):
+        probs = w["probabilities"]
+        emit({
+            "start": round(w["start"], 4),
+            "end": round(w["end"], 4),
+            "voiced": w["voiced"],
+            "emotion": w["emotion"],
+            "probabilities": None if probs is None else {k: round(v, 4) for k, v in probs.items()},
+        })
     return 0
