@@ -130,6 +130,9 @@ def run(quick: bool = False) -> dict[str, Any]:
         rows[model] = r
     deep, svm = rows[DEFAULT_MODEL], rows["svm"]
     return {
+        "note": ("quick mode: small preset (8 speakers) and 2 epochs, a timing smoke test; the deep model "
+                 "is not trained to convergence, so only the full run compares accuracies") if quick else
+                ("full run: default preset, default training, each model in a fresh process on 2 CPU cores"),
         "preset": preset,
         "split": "speaker_split seed 0 (whole speakers; 25% test, 15% validation)",
         "test_speakers": deep["test_speakers"],
@@ -143,6 +146,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 
 def _print_table(r: dict[str, Any]) -> None:
+    print(r["note"])
     cols = ["val_uar", "test_uar", "train_seconds", "train_cpu_seconds", "feature_seconds",
             "epochs_run", "peak_rss_mb", "latency_ms"]
     print(f"preset {r['preset']!r}, split: {r['split']}; test speakers {r['test_speakers']}")
