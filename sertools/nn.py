@@ -27,6 +27,7 @@ Notebook: ``book/05_nn_from_scratch.ipynb`` (chapter "A neural network from scra
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 from collections.abc import Sequence
@@ -680,36 +681,15 @@ class Network:
             raise DataError(f"n_threads: must be >= 1 or None, got {n_threads}")
         opt = _make_optimizer(optimizer, lr, momentum)
         if n_threads is None:
-            return self._fit(
-                X,
-                y,
-                X_val,
-                y_val,
-                int(epochs),
-                int(batch_size),
-                opt,
-                patience,
-                restore_best,
-                _rng(seed),
-                progress,
-                uar,
-            )
-        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+            limit: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        else:
+            from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
-        with threadpool_limits(limits=int(n_threads), user_api="blas"):
+            limit = threadpool_limits(limits=int(n_threads), user_api="blas")
+        with limit:
             return self._fit(
-                X,
-                y,
-                X_val,
-                y_val,
-                int(epochs),
-                int(batch_size),
-                opt,
-                patience,
-                restore_best,
-                _rng(seed),
-                progress,
-                uar,
+                X, y, X_val, y_val, int(epochs), int(batch_size), opt, patience,
+                restore_best, _rng(seed), progress, uar,
             )
 
     def _fit(
