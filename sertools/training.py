@@ -1077,7 +1077,7 @@ def default_feature_config(model: str) -> FeatureConfig:
 
 
 #: Default number of epochs per model (early stopping on validation UAR usually ends sooner).
-DEFAULT_EPOCHS = {"crnn": 36, "cnn": 36, "cnn2d": 36, "lstm": 30, "mlp": 150}
+DEFAULT_EPOCHS = {"crnn": 24, "cnn": 24, "cnn2d": 24, "lstm": 20, "mlp": 100}
 
 
 @dataclasses.dataclass
@@ -1125,13 +1125,29 @@ def _noisy_copies(
 
     out = []
     for i, p in enumerate(tqdm(paths, desc=f"noise {snr_db:g} dB", disable=not progress)):
-        y, sr = load(p, sr=config.sr)
         kind = ("white", "pink")[i % 2]
+        noise_seed = seed * 100003 + i
+        cp = _feature_cache_path(p, config)
+        if cp is not None:
+            cp = cp.with_name(f"{cp.stem}-{kind}-{snr_db:g}dB-{noise_seed}.npy")
+            if cp.exists():
+                try:
+                    out.append(np.load(cp, allow_pickle=False))
+                    continue
+                except (OSError, ValueError):
+                    pass
+        y, sr = load(p, sr=config.sr)
         try:
-            y = add_noise(y, snr_db, kind=kind, rng=seed * 100003 + i)
+            y = add_noise(y, snr_db, kind=kind, rng=noise_seed)
         except SertoolsError:  # a silent clip cannot be mixed at an SNR: keep it clean
             pass
-        out.append(config.extract(y, sr))
+        feats = config.extract(y, sr)
+        if cp is not None:
+            cp.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cp.with_suffix(f".{os.getpid()}.tmp.npy")
+            np.save(tmp, feats)
+            os.replace(tmp, cp)
+        out.append(feats)
     return out
 
 
@@ -1146,7 +1162,7 @@ def train(
     learning_rate: float = 2e-3,
     crop_frames: int | None = 200,
     augment: bool = True,
-    noise_snr_db: float | None = None,
+    noise_snr_db: float | None = 20.0,
     patience: int = 15,
     cosine: bool = True,
     deterministic: bool = True,
@@ -1174,8 +1190,10 @@ def train(
         Maximum epochs (default :data:`DEFAULT_EPOCHS`); ignored for ``svm``.
     seed : int
         Seeds the split, the weights, shuffling and augmentation.
-    noise_snr_db : float, optional
-        Add one noisy copy (white or pink noise at this SNR) of every training clip.
+    noise_snr_db : float or None
+        Keras models: add one noisy copy (white or pink noise at this SNR in dB,
+        :func:`sertools.preprocess.add_noise`) of every training clip (default
+        20 dB; ``None``: no copies). Validation and test clips stay clean.
     cosine : bool
         Cosine learning-rate decay over the epoch budget (see :func:`train_model`).
 

@@ -28,8 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--epochs", type=int, default=None, help="maximum epochs (default per model; early stopping on validation UAR)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split, weights and augmentation (default 0)")
-    parser.add_argument("--noise-snr", type=float, default=None, metavar="DB",
-                        help="also train on a noisy copy of each training clip at this SNR in dB")
+    parser.add_argument("--noise-snr", type=float, default=20.0, metavar="DB",
+                        help="deep models also train on a noisy copy of each training clip at this SNR in dB (default 20)")
+    parser.add_argument("--no-noise", action="store_true", help="no noisy copies of the training clips")
     parser.add_argument("--quiet", action="store_true", help="no progress bars on stderr")
     parser.add_argument("--full", action="store_true", help="print the full reports (per class, confusion) too")
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"--epochs {args.epochs}: must be at least 1")
     result = train(
         args.data, model=args.model, epochs=args.epochs, seed=args.seed,
-        noise_snr_db=args.noise_snr, progress=not args.quiet,
+        noise_snr_db=None if args.no_noise else args.noise_snr, progress=not args.quiet,
     )
     folder = result.bundle.save(args.out)
     m = result.metrics
