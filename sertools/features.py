@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import threading
-import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -1056,10 +1055,12 @@ def f0(
         half = max(int(round(0.25 * sr / hop_length)), 1)
         windows = np.lib.stride_tricks.sliding_window_view(
             np.pad(log_f, half, constant_values=np.nan), 2 * half + 1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            ref = np.nanmedian(windows, axis=1)
-        ref = np.where(np.isnan(ref), np.nanmedian(log_f), ref)
+        # windows with no voiced frame fall back to the utterance's median pitch (computed
+        # only where defined: nanmedian of an all-NaN row warns, and warning filters are
+        # not thread-safe when features are extracted in parallel)
+        some = ~np.all(np.isnan(windows), axis=1)
+        ref = np.full(windows.shape[0], np.nanmedian(log_f))
+        ref[some] = np.nanmedian(windows[some], axis=1)
         lag_log_f = np.log(sr / (min_period + np.arange(seg.shape[1])))
         cost = np.where(dips, np.abs(lag_log_f[None, :] - ref[:, None]), np.inf)
         idx = np.where(voiced, np.argmin(cost, axis=1), idx)

@@ -23,7 +23,6 @@ import functools
 import hashlib
 import json
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -536,9 +535,7 @@ class FeatureConfig:
         """(2, n_frames): semitones above 100 Hz where voiced (else 0) and the voicing flag."""
         from sertools import features
 
-        with warnings.catch_warnings():  # all-unvoiced stretches: f0 handles them (0 Hz), numpy warns
-            warnings.filterwarnings("ignore", message="All-NaN slice", category=RuntimeWarning)
-            hz, voiced = features.f0(y, self.sr, hop_length=self.hop_length, center=True)
+        hz, voiced = features.f0(y, self.sr, hop_length=self.hop_length, center=True)
         hz = np.asarray(hz, dtype=np.float64)[:n_frames]
         voiced = np.asarray(voiced, dtype=bool)[:n_frames] & (hz > 0)
         st = np.where(voiced, 12.0 * np.log2(np.maximum(hz, 1e-3) / 100.0), 0.0)

@@ -144,6 +144,18 @@ def test_f0_unvoiced_for_noise_and_silence():
         assert np.isfinite(f0_hz).all() and np.all(f0_hz[~voiced] == 0)
 
 
+
+def test_f0_long_pause_gives_no_warning_and_keeps_pitch():
+    """A second of silence between two voiced stretches: no numpy warning, pitch kept on both sides."""
+    import warnings
+
+    y = np.concatenate([tone(150.0, 0.6, harmonics=8), np.zeros(SR), tone(150.0, 0.6, harmonics=8)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f0_hz, voiced = features.f0(y, SR)
+    assert voiced.sum() > 20
+    assert np.max(np.abs(f0_hz[voiced] / 150.0 - 1)) < 0.02
+
 def test_rms_zcr_centroid_rolloff_flux_on_tones():
     y = tone(1000.0, 0.5)
     r = features.rms(y, frame_length=400, hop_length=160)
