@@ -27,6 +27,13 @@ strength per speaker and per utterance so that classes overlap like in an
 acted corpus. Speakers (Hillenbrand et al. 1995 F0 and formants; Klatt 1980
 bandwidths) differ in F0, vocal-tract length, voice quality and speaking rate.
 
+Real speakers also differ in *how* they act each emotion (one speaker's anger
+is loud and fast, another's tense and slow). The ``style`` argument of
+:func:`synthesize` and :func:`write_corpus` adds such a fixed, personal way of
+expressing each emotion (default 0: everybody follows the same rules, the
+presets' setting); the chapter "Training without leaks" uses it to show why a
+random clip split overstates what a model does for a new speaker.
+
 Every random draw comes from ``np.random.default_rng([seed, tag, speaker,
 emotion, utterance])``, so a clip depends only on (corpus seed, speaker,
 emotion, utterance index) and a larger corpus contains a smaller one byte for
@@ -56,6 +63,7 @@ __all__ = [
     "VOWELS",
     "EmotionRule",
     "Speaker",
+    "expression_style",
     "formant_response",
     "glottal_flow",
     "make_speaker",
@@ -494,8 +502,80 @@ class _Params:
     channel_f: float
 
 
-def _utterance_params(spk: Speaker, rule: EmotionRule, rng: np.random.Generator) -> _Params:
-    """Speaker baseline + emotion rule scaled by the speaker's expressivity and a random strength."""
+#: Standard deviations of a speaker's personal way of acting an emotion at ``style=1``:
+#: log-factors on F0, F0 range, rate, aspiration and pauses; dB on level and tilt; open quotient.
+_STYLE_SD = {
+    "f0": 0.10, "f0_range": 0.30, "rate": 0.12, "level_db": 2.5, "tilt_db": 3.0,
+    "oq": 0.05, "aspiration": 0.40, "pause": 0.40,
+}
+
+
+def expression_style(speaker_index: int, emotion: str, seed: int = 0, style: float = 1.0) -> dict[str, float]:
+    """One speaker's fixed, personal deviations from the rule of one emotion.
+
+    The same for every utterance of that speaker and emotion (drawn from
+    ``default_rng([seed, 4, speaker, emotion])``) and zero when ``style`` is 0.
+
+    Parameters
+    ----------
+    speaker_index : int
+        0-based speaker number.
+    emotion : str
+        One of the eight emotion names.
+    seed : int, default 0
+        Corpus seed.
+    style : float, default 1.0
+        Scale of the deviations; at 1 their standard deviations are about 10 % on
+        F0 and 12 % on tempo, 2.5 dB on level and 3 dB on tilt (comparable to the
+        differences between neighbouring emotions).
+
+    Returns
+    -------
+    dict of str to float
+        Additive offsets, for the keys of the module's ``_STYLE_SD`` (log-factors
+        for F0, range, rate, aspiration and pauses).
+
+    Notebook: ``book/07_training_without_leaks.ipynb``.
+    """
+    style = float(style)
+    if not np.isfinite(style) or style < 0:
+        raise DataError(f"style must be a finite number >= 0, got {style}")
+    if style == 0:
+        return dict.fromkeys(_STYLE_SD, 0.0)
+    e_idx = _emotion_index(emotion)
+    z = np.random.default_rng([_check_int(seed, "seed"), 4, _check_int(speaker_index, "speaker index"), e_idx])
+    draws = z.standard_normal(len(_STYLE_SD))
+    return {k: float(style * sd * d) for (k, sd), d in zip(_STYLE_SD.items(), draws, strict=True)}
+
+
+def _utterance_params(
+    spk: Speaker, rule: EmotionRule, rng: np.random.Generator, quirk: dict[str, float] | None = None
+) -> _Params:
+    """Speaker baseline + emotion rule scaled by the speaker's expressivity and a random strength.
+
+    ``quirk`` (from :func:`expression_style`) shifts the result by the speaker's
+    personal way of acting this emotion; it draws nothing from ``rng``, so
+    clips made without it are unchanged.
+    """
+    p = _rule_params(spk, rule, rng)
+    if not quirk or not any(quirk.values()):
+        return p
+    q = quirk
+    return replace(
+        p,
+        f0=p.f0 * float(np.exp(q["f0"])),
+        f0_range=p.f0_range * float(np.exp(q["f0_range"])),
+        rate=p.rate * float(np.exp(q["rate"])),
+        level_db=p.level_db + q["level_db"],
+        tilt_db=float(np.clip(p.tilt_db + q["tilt_db"], 0.0, 30.0)),
+        oq=float(np.clip(p.oq + q["oq"], 0.3, 0.85)),
+        aspiration=p.aspiration * float(np.exp(q["aspiration"])),
+        pause=p.pause * float(np.exp(q["pause"])),
+    )
+
+
+def _rule_params(spk: Speaker, rule: EmotionRule, rng: np.random.Generator) -> _Params:
+    """The rule-based part of :func:`_utterance_params` (every random draw of it)."""
     s = spk.expressivity * float(np.exp(rng.normal(0.0, 0.2)))
 
     def fac(x: float) -> float:  # factor rule, applied on a log scale
@@ -638,6 +718,7 @@ def synthesize(
     seed: int = 0,
     sr: int = 16000,
     *,
+    style: float = 0.0,
     return_info: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, dict[str, Any]]:
     """Synthesise one emotional utterance.
@@ -654,6 +735,9 @@ def synthesize(
         Corpus seed. The clip depends only on (seed, speaker, emotion, utterance).
     sr : int, default 16000
         Sample rate in Hz (8000 or more).
+    style : float, default 0.0
+        How individual the speaker's way of acting each emotion is (see
+        :func:`expression_style`); 0 = everybody follows the same rules.
     return_info : bool, default False
         Also return a dict with the parameters and the per-sample F0 and voicing
         (used by the chapter's figures and by the tests).
@@ -689,7 +773,8 @@ def synthesize(
     if sr < 8000:
         raise DataError(f"sample rate must be at least 8000 Hz, got {sr}")
     rng = np.random.default_rng([seed, 2, speaker.index, e_idx, utterance])
-    p = _utterance_params(speaker, EMOTION_RULES[emotion], rng)
+    quirk = expression_style(speaker.index, emotion, seed, style)
+    p = _utterance_params(speaker, EMOTION_RULES[emotion], rng, quirk)
     text = _text(seed, utterance % N_TEXTS)
     segs, accents, final_rise = _plan(text, speaker, p, rng)
 
@@ -868,6 +953,7 @@ def write_corpus(
     sr: int = 16000,
     *,
     corpus: str = "synthetic",
+    style: float = 0.0,
     progress: bool = True,
 ) -> Path:
     """Generate a synthetic corpus: one 16-bit PCM WAV per clip and ``manifest.csv``.
@@ -889,6 +975,8 @@ def write_corpus(
     sr : int, default 16000
     corpus : str, default "synthetic"
         Value of the manifest's ``corpus`` column.
+    style : float, default 0.0
+        Individual emotional expression per speaker (see :func:`expression_style`).
     progress : bool, default True
         Show a tqdm progress bar on stderr.
 
@@ -914,6 +1002,7 @@ def write_corpus(
         raise DataError("need at least one emotion")
     for e in emos:
         _emotion_index(e)
+    expression_style(0, emos[0], seed, style)  # validates style before anything is written
     if len(set(emos)) != len(emos):
         raise DataError(f"emotions repeated: {emos}")
     out = Path(out)
@@ -923,7 +1012,7 @@ def write_corpus(
     speakers = {s: make_speaker(s, seed) for s in range(n_speakers)}
     for s, e, u in tqdm(jobs, desc="synthesising", unit="clip", disable=not progress):
         spk = speakers[s]
-        y = synthesize(spk, e, u, seed=seed, sr=sr)
+        y = synthesize(spk, e, u, seed=seed, sr=sr, style=style)
         rel = f"{spk.name}/{spk.name}_{e}_{u:02d}.wav"
         (out / spk.name).mkdir(exist_ok=True)
         sf.write(str(out / rel), y, sr, subtype="PCM_16")

@@ -203,3 +203,27 @@ def test_fast_formant_filter_equals_public_sosfilt(monkeypatch: pytest.MonkeyPat
     # and with constant coefficients it is plain sosfilt over the whole signal
     const = np.broadcast_to(sos[0], sos.shape).copy()
     np.testing.assert_allclose(synth._time_varying_cascade(x, const, 80)[:2000], signal.sosfilt(sos[0], x), atol=1e-9)
+
+
+def test_style_zero_is_the_default_and_style_is_fixed_per_speaker_and_emotion() -> None:
+    base = synth.synthesize(2, "angry", 1)
+    assert np.array_equal(synth.synthesize(2, "angry", 1, style=0.0), base)
+    styled = synth.synthesize(2, "angry", 1, style=1.5)
+    assert not np.array_equal(styled, base) and np.isfinite(styled).all() and np.max(np.abs(styled)) < 1
+    # one personal deviation per (speaker, emotion): the same for every utterance, other per speaker
+    a = synth.expression_style(2, "angry", seed=0, style=1.0)
+    assert a == synth.expression_style(2, "angry", seed=0, style=1.0)
+    assert a != synth.expression_style(3, "angry", seed=0, style=1.0)
+    assert synth.expression_style(2, "angry", seed=0, style=2.0)["f0"] == pytest.approx(2 * a["f0"])
+    _, info1 = synth.synthesize(2, "angry", 0, style=1.0, return_info=True)
+    _, info0 = synth.synthesize(2, "angry", 0, return_info=True)
+    assert info1["params"].f0 == pytest.approx(info0["params"].f0 * np.exp(a["f0"]))
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf")])
+def test_bad_style_raises_data_error(bad: float, tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="style"):
+        synth.synthesize(0, "sad", 0, style=bad)
+    with pytest.raises(DataError, match="style"):
+        synth.write_corpus(tmp_path / "c", n_speakers=1, n_utterances=1, style=bad, progress=False)
+    assert not (tmp_path / "c" / "manifest.csv").exists()

@@ -39,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, help="corpus seed (default 0)")
     parser.add_argument("--sr", type=int, help="sample rate in Hz (default 16000)")
+    parser.add_argument(
+        "--style", type=float, default=0.0,
+        help="how individual each speaker's way of acting an emotion is (0 = same rules for all, "
+        "the presets' setting; 1-2 = as different as real actors; default 0)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -63,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise DataError(f"{out}: exists and is not a folder")
-    manifest = write_corpus(out, emotions=emotions, progress=not args.no_progress, **cfg)
+    manifest = write_corpus(out, emotions=emotions, style=args.style, progress=not args.no_progress, **cfg)
     emit(
         {
             "manifest": str(manifest),
@@ -72,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
             "emotions": emotions,
             "seed": cfg["seed"],
             "sr": cfg["sr"],
+            "style": args.style,
         }
     )
     return 0
