@@ -1,16 +1,24 @@
 // Loaded after require.js and just before @jupyter-widgets/html-manager's embed-amd.js.
 // Copied to _static/vendor/ by scripts/vendor/install.sh.
 (function () {
-  // 1. Where the html-manager's font files are. It computes their URL from the AMD
-  //    module's URI, which require.js would resolve to "<page dir>/@jupyter-widgets/
-  //    html-manager/dist/" (a 404): point that module path, and the explicit assets
-  //    path, at the book's own copy in _static/vendor/html-manager/.
+  // 1. Where the html-manager's font files are. Each module that embed-amd.js defines
+  //    ("@jupyter-widgets/base", "/controls", "/html-manager", ".../dist/libembed-amd")
+  //    computes the URL of its CSS fonts from its own AMD URI, which require.js would
+  //    resolve to "<page dir>/@jupyter-widgets/..." (a 404 once the browser needs a
+  //    glyph, e.g. a slider's FontAwesome icon). Map the whole "@jupyter-widgets" prefix
+  //    so that every such URI lies in the book's own copy, _static/vendor/html-manager/
+  //    (the modules are defined inline, so nothing is fetched from these paths).
   var src = document.currentScript && document.currentScript.src;
   if (src) {
     var dir = src.replace(/widgets-assets-path\.js(\?.*)?$/, "html-manager");
     window.__jupyter_widgets_assets_path__ = dir + "/";
     if (window.require && window.require.config) {
-      window.require.config({ paths: { "@jupyter-widgets/html-manager/dist": dir } });
+      window.require.config({
+        paths: {
+          "@jupyter-widgets": dir,
+          "@jupyter-widgets/html-manager/dist": dir,
+        },
+      });
     }
   }
 

@@ -76,6 +76,15 @@ def test_page_renders_offline_without_errors(rel: str, book_url: str, watched: o
     if redirect:  # index.html -> the root chapter: check the page it lands on
         page.wait_for_url(f"**/{redirect.group(1)}", wait_until="load")
     _settle(page)
+    # Saved widgets render after load; their CSS then asks for fonts (slider icons), so wait for
+    # the widgets, the fonts and the network before judging errors (a font 404 shows up late).
+    n_views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
+    if n_views:
+        page.wait_for_function(
+            "n => document.querySelectorAll('.jupyter-widgets:not(script)').length >= n", arg=n_views, timeout=20_000
+        )
+    page.evaluate("() => document.fonts.ready.then(() => document.fonts.size)")
+    page.wait_for_load_state("networkidle")
 
     assert not watched.external, f"{rel}: requests left localhost: {watched.external}"  # type: ignore[attr-defined]
     assert not watched.errors, f"{rel}: JavaScript errors:\n" + "\n".join(watched.errors)  # type: ignore[attr-defined]
@@ -89,11 +98,6 @@ def test_page_renders_offline_without_errors(rel: str, book_url: str, watched: o
     raw = page.evaluate(RAW_MATH_JS)
     assert not raw, f"{rel}: raw TeX left in the page: {raw}"
 
-    n_views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
-    if n_views:
-        page.wait_for_function(
-            "n => document.querySelectorAll('.jupyter-widgets:not(script)').length >= n", arg=n_views, timeout=20_000
-        )
 
     nb = source_notebook(root / rel)
     expected = audio_calls(nb) if nb else 0
