@@ -25,6 +25,7 @@ from sertools.preprocess import (
     preemphasis,
     reduce_noise,
 )
+from sertools.widgets import figure_png
 
 __all__ = ["FILTER_TYPES", "FilterExplorer", "filter_explorer", "filter_explorer_state", "plot_filter_state"]
 
@@ -297,9 +298,7 @@ class FilterExplorer:
             # Rendered to PNG here: displaying the Figure object itself needs pyplot's
             # inline backend, which a fresh kernel has not loaded (it would print
             # "<Figure size ...>" instead of the picture).
-            buf = io.BytesIO()
-            self.figure.savefig(buf, format="png", dpi=80)
-            self.png = buf.getvalue()
+            self.png = figure_png(self.figure)
             with self.plot:
                 self.plot.clear_output(wait=True)
                 display(Image(data=self.png, format="png"))

@@ -14,7 +14,6 @@ tests (and curious readers) can drive it without a browser.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import numpy as np
@@ -31,6 +30,7 @@ from sertools.features import (
     power_to_db,
     stft,
 )
+from sertools.widgets import figure_png
 
 __all__ = ["MfccExplorer", "mfcc_explorer", "mfcc_explorer_state", "plot_mfcc_state"]
 
@@ -182,10 +182,7 @@ def plot_mfcc_state(state: dict[str, Any], fig: Figure | None = None) -> Figure:
     return fig
 
 
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80)
-    return buf.getvalue()
+
 
 
 class MfccExplorer:
@@ -282,7 +279,7 @@ class MfccExplorer:
                               f"mel spectrum of the marked frame within {s['envelope_error_db']:.1f} dB RMS")
         if self.draw:
             self.figure = plot_mfcc_state(s, self.figure)
-            self.png = _png(self.figure)
+            self.png = figure_png(self.figure)
             self.image.value = self.png
 
     def _ipython_display_(self) -> None:
